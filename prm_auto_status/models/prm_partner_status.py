@@ -1,0 +1,191 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class PrmPartnerStatus(models.Model):
+    """A partner's standing in one program: its level, since when, and
+    what the engine remembers between reviews (grace, overrides)."""
+
+    _name = "prm.partner.status"
+    _description = "Partner Status"
+    _order = "program_id, level_rank desc, partner_id"
+    _rec_name = "partner_id"
+
+    partner_id = fields.Many2one(
+        "res.partner", required=True, ondelete="cascade", index=True
+    )
+    program_id = fields.Many2one(
+        "prm.status.program", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(related="program_id.company_id", store=True)
+    level_id = fields.Many2one(
+        "prm.status.level",
+        ondelete="restrict",
+        index=True,
+        domain="[('program_id', '=', program_id)]",
+    )
+    level_rank = fields.Integer(related="level_id.rank", store=True)
+    date_since = fields.Date(string="On Level Since")
+    last_evaluation_date = fields.Date(
+        help="The date the partner was last evaluated as of."
+    )
+    last_evaluated_at = fields.Datetime()
+    last_review_date = fields.Date(
+        help="Date of the last scheduled review that processed the partner."
+    )
+    rule_id = fields.Many2one("prm.status.rule", string="Matched Rule")
+    grace_failures = fields.Integer(
+        string="Failed Reviews",
+        help="Consecutive reviews the partner failed while keeping its level.",
+    )
+    last_failure_date = fields.Date()
+    at_risk = fields.Boolean(help="The partner fails its level and is in grace.")
+    at_risk_drop_date = fields.Date(
+        string="Drops At Review Of",
+        help="The review at which the partner drops if nothing changes.",
+    )
+    override_active = fields.Boolean(string="Manual Override")
+    override_reason = fields.Text()
+    override_until = fields.Date(string="Override Until")
+    override_user_id = fields.Many2one("res.users", string="Overridden By")
+    proposed_level_id = fields.Many2one(
+        "prm.status.level",
+        string="Engine Would Set",
+        help="During a manual override: the level the last review would have set.",
+    )
+    history_ids = fields.One2many(
+        "prm.status.history", compute="_compute_history_ids", string="History"
+    )
+    explanation_html = fields.Html(
+        compute="_compute_explanation_html", sanitize=False
+    )
+
+    _sql_constraints = [
+        (
+            "partner_program_unique",
+            "unique(partner_id, program_id)",
+            "A partner has one status per program.",
+        ),
+    ]
+
+    def _compute_history_ids(self):
+        History = self.env["prm.status.history"]
+        for status in self:
+            status.history_ids = History.search(
+                [
+                    ("partner_id", "=", status.partner_id.id),
+                    ("program_id", "=", status.program_id.id),
+                ]
+            )
+
+    def _compute_explanation_html(self):
+        for status in self:
+            status.explanation_html = self.env["ir.qweb"]._render(
+                "prm_auto_status.prm_status_explanation",
+                {"explanation": status._get_explanation()},
+            )
+
+    @api.constrains("level_id", "program_id")
+    def _check_level_program(self):
+        for status in self:
+            if status.level_id and status.level_id.program_id != status.program_id:
+                raise ValidationError(
+                    _(
+                        "The level “%(level)s” is not a level of program "
+                        "“%(program)s”. Choose one of the program's levels.",
+                        level=status.level_id.name,
+                        program=status.program_id.name,
+                    )
+                )
+
+    def _get_explanation(self, day=None):
+        """Why the partner has its level, built by the engine."""
+        self.ensure_one()
+        return self.env["prm.status.engine"].explain(
+            self.program_id, self.partner_id, day=day
+        )
+
+    def action_override(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Set the level of %s by hand", self.partner_id.display_name),
+            "res_model": "prm.status.override.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_status_id": self.id,
+                "default_level_id": self.level_id.id,
+            },
+        }
+
+    def action_end_override(self):
+        for status in self.filtered("override_active"):
+            status._end_override()
+
+    def _set_override(self, level, reason, date_end=False):
+        """Hold ``level`` by hand until ``date_end`` (included, or for good);
+        reviews keep recording what they would decide meanwhile."""
+        self.ensure_one()
+        if date_end and date_end < fields.Date.context_today(self):
+            raise ValidationError(
+                _(
+                    "The override cannot end in the past (%(date)s). Choose today "
+                    "or a later date, or leave it empty.",
+                    date=date_end,
+                )
+            )
+        old_level = self.level_id
+        self.write(
+            {
+                "level_id": level.id or False,
+                "override_active": True,
+                "override_reason": reason,
+                "override_until": date_end or False,
+                "override_user_id": self.env.user.id,
+                "at_risk": False,
+                "grace_failures": 0,
+                "date_since": fields.Date.context_today(self)
+                if level != old_level
+                else self.date_since,
+            }
+        )
+        self._record_manual_change(old_level, "override", reason)
+        self.env["prm.status.engine"]._after_changes_for_statuses(
+            self, old_level, "override"
+        )
+
+    def _end_override(self):
+        self.ensure_one()
+        reason = _("Override ended by %s.", self.env.user.name)
+        self.write(
+            {"override_active": False, "override_until": False, "override_reason": False}
+        )
+        self._record_manual_change(self.level_id, "override_end", reason)
+
+    def _record_manual_change(self, old_level, trigger, reason):
+        engine = self.env["prm.status.engine"]
+        return self.env["prm.status.history"].sudo().create(
+            {
+                "partner_id": self.partner_id.id,
+                "program_id": self.program_id.id,
+                "old_level_id": old_level.id or False,
+                "new_level_id": self.level_id.id or False,
+                "direction": engine._rank_direction(old_level, self.level_id),
+                "evaluation_date": fields.Date.context_today(self),
+                "trigger": trigger,
+                "reason": reason,
+                "user_id": self.env.user.id,
+            }
+        )
+
+    def action_view_history(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "prm_auto_status.prm_status_history_action"
+        )
+        action["domain"] = [
+            ("partner_id", "=", self.partner_id.id),
+            ("program_id", "=", self.program_id.id),
+        ]
+        return action

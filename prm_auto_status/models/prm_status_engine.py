@@ -1,0 +1,585 @@
+"""The evaluation engine: one place that turns metrics and rules into levels.
+
+The scheduled reviews, the "Evaluate now" wizard, the preview, the partner
+form and the portal all go through :meth:`PrmStatusEngine.evaluate` or
+:meth:`PrmStatusEngine.explain`; nothing else computes a level.
+
+An evaluation runs in four steps, each set-based over a batch of partners:
+
+1. measure: one grouped query per metric for the program's period;
+2. match: which rules hold, with entry values and with keep values;
+3. decide: apply the program's policy (grace, minimum time, overrides);
+4. apply: write statuses and history rows, notify, grant benefits.
+"""
+
+import logging
+from dataclasses import dataclass, field
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import _, api, fields, models
+
+from .prm_status_program import PERIOD_MONTHS
+
+_logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Measure:
+    """Metric values of a batch of partners for one period."""
+
+    period_start: object
+    period_end: object
+    values: dict  # {partner id: {metric id: value}}
+
+    def of(self, partner_id):
+        return self.values.get(partner_id, {})
+
+
+@dataclass
+class PartnerDecision:
+    """What the engine decides for one partner in one program."""
+
+    partner_id: int
+    old_level: object  # prm.status.level record, possibly empty
+    new_level: object
+    qualified_level: object  # what the rules alone give
+    rule: object  # the rule that matched new/qualified level
+    values: dict
+    outcome: str = "unchanged"
+    reason: str = ""
+    at_risk: bool = False
+    at_risk_drop_date: object = None
+    grace_failures: int = 0
+    last_failure_date: object = None
+    held_by_override: bool = False
+    status: object = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def changed(self):
+        return self.old_level != self.new_level
+
+
+def _comparable(value):
+    """A status field's value in the form the engine writes it."""
+    if isinstance(value, models.BaseModel):
+        return value.id or False
+    return value or False
+
+
+class PrmStatusEngine(models.AbstractModel):
+    _name = "prm.status.engine"
+    _description = "Partner Status Engine"
+
+    # ------------------------------------------------------------------
+    # Entry points
+    # ------------------------------------------------------------------
+
+    @api.model
+    def evaluate(self, program, partners=None, day=None, trigger="review", apply=True):
+        """Evaluate partners of ``program`` as of ``day`` and return their
+        decisions; save them when ``apply`` is true.
+
+        ``partners`` defaults to every participant. Partners that no longer
+        take part but still hold a level in the program lose it.
+        """
+        program.ensure_one()
+        day = day or program._today()
+        participants = program._get_participants(partners)
+        statuses = self._get_statuses(program, partners)
+        leavers = statuses.partner_id - participants
+        measure = self._measure(program, participants, day)
+        decisions = self._decide(program, participants, statuses, measure, day, trigger)
+        decisions += self._decide_leavers(program, statuses, leavers)
+        if apply:
+            self._apply(program, decisions, measure, day, trigger)
+        return decisions
+
+    @api.model
+    def explain(self, program, partner, day=None):
+        """Return a dict telling why ``partner`` stands where it does in
+        ``program``: values, conditions met or not with their gaps, keep
+        thresholds and what the next review does if nothing changes."""
+        day = day or program._today()
+        partner = partner.commercial_partner_id
+        participants = program._get_participants(partner)
+        status = self._get_statuses(program, partner)
+        measure = self._measure(program, participants, day)
+        decisions = self._decide(
+            program, participants, status, measure, day, "review", simulate=True
+        )
+        decision = decisions[0] if decisions else None
+        return self._build_explanation(program, partner, status, measure, decision, day)
+
+    # ------------------------------------------------------------------
+    # Step 1: measure
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _measure(self, program, partners, day):
+        period_start, period_end = program._get_period(day)
+        values = {partner_id: {} for partner_id in partners.ids}
+        metrics = program.level_ids.rule_ids.condition_ids.metric_id
+        tz = program._get_tz()
+        end_excluded = period_end + relativedelta(days=1)
+        for metric in metrics:
+            per_partner = metric._read_values(
+                partners.ids, period_start, end_excluded, program.company_id, tz
+            )
+            for partner_id, partner_values in values.items():
+                partner_values[metric.id] = per_partner.get(partner_id, 0.0)
+        return Measure(period_start, period_end, values)
+
+    # ------------------------------------------------------------------
+    # Step 2: match
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _profile_matches(self, program, partners):
+        """{rule id: set of partner ids matching the rule's profile}; rules
+        without a profile filter are left out (they match everyone)."""
+        matches = {}
+        Partner = self.env["res.partner"].sudo()
+        for rule in program.level_ids.rule_ids:
+            domain = rule._get_profile_domain()
+            if domain:
+                matches[rule.id] = set(
+                    Partner.search(domain + [("id", "in", partners.ids)]).ids
+                )
+        return matches
+
+    @api.model
+    def _rule_holds(self, rule, partner_id, values, profiles, keep=False):
+        if rule.id in profiles and partner_id not in profiles[rule.id]:
+            return False
+        return all(
+            condition._holds(values.get(condition.metric_id.id, 0.0), keep=keep)
+            for condition in rule.condition_ids
+        )
+
+    @api.model
+    def _first_rule(self, level, partner_id, values, profiles, keep=False):
+        """The first rule of ``level`` that holds, or an empty recordset."""
+        for rule in level.rule_ids:
+            if self._rule_holds(rule, partner_id, values, profiles, keep=keep):
+                return rule
+        return level.rule_ids.browse()
+
+    @api.model
+    def _qualify(self, program, levels, partner_id, values, profiles):
+        """Highest level one of whose rules holds with entry values, with
+        the rule; the start level or nothing when none holds."""
+        for level in reversed(levels):
+            rule = self._first_rule(level, partner_id, values, profiles)
+            if rule:
+                return level, rule
+        empty_rule = self.env["prm.status.rule"]
+        if program.no_level_policy == "lowest" and levels:
+            return levels[0], empty_rule
+        return levels.browse(), empty_rule
+
+    # ------------------------------------------------------------------
+    # Step 3: decide
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _get_statuses(self, program, partners=None):
+        domain = [("program_id", "=", program.id)]
+        if partners is not None:
+            domain.append(("partner_id", "in", partners.commercial_partner_id.ids))
+        return self.env["prm.partner.status"].sudo().search(domain)
+
+    @api.model
+    def _decide(
+        self, program, partners, statuses, measure, day, trigger, simulate=False
+    ):
+        levels = program._get_levels()
+        profiles = self._profile_matches(program, partners)
+        status_by_partner = {status.partner_id.id: status for status in statuses}
+        decisions = []
+        for partner_id in partners.ids:
+            values = measure.of(partner_id)
+            status = status_by_partner.get(partner_id)
+            qualified, rule = self._qualify(
+                program, levels, partner_id, values, profiles
+            )
+            decision = PartnerDecision(
+                partner_id=partner_id,
+                old_level=status.level_id if status else levels.browse(),
+                new_level=qualified,
+                qualified_level=qualified,
+                rule=rule,
+                values=values,
+                status=status,
+            )
+            if status:
+                self._apply_policy(program, decision, status, profiles, day, trigger)
+            decision.outcome = self._outcome(decision, status)
+            decisions.append(decision)
+        return decisions
+
+    @api.model
+    def _apply_policy(self, program, decision, status, profiles, day, trigger):
+        """Adjust ``decision`` for a partner that already has a status:
+        keep thresholds, manual override, minimum time and downgrade policy."""
+        current = status.level_id
+        decision.grace_failures = status.grace_failures
+        decision.last_failure_date = status.last_failure_date
+        if current and current.rank > (decision.new_level.rank or 0):
+            keep_rule = self._first_rule(
+                current, decision.partner_id, decision.values, profiles, keep=True
+            )
+            if keep_rule and any(
+                condition.has_keep_value for condition in keep_rule.condition_ids
+            ):
+                decision.new_level = current
+                decision.rule = keep_rule
+                decision.reason = _("Keeps %s: the keep thresholds hold.", current.name)
+
+        if status.override_active and self._override_ended(status, day):
+            decision.extra["override_ended"] = True
+        elif status.override_active:
+            decision.held_by_override = True
+            decision.extra["proposed_level"] = decision.new_level
+            decision.new_level = current
+            decision.reason = _(
+                "Manual override by %(user)s: %(reason)s",
+                user=status.override_user_id.name or "",
+                reason=status.override_reason or "",
+            )
+            return
+
+        if not current or decision.new_level.rank >= current.rank:
+            decision.grace_failures = 0
+            decision.last_failure_date = False
+            return
+
+        # The partner fails its current level.
+        if program.downgrade_policy == "never":
+            decision.reason = _("Keeps %s: this program never downgrades.", current.name)
+            decision.extra["blocked_level"] = decision.new_level
+            decision.new_level = current
+            return
+        if program.min_periods_on_level and status.date_since:
+            months = PERIOD_MONTHS[program.period_unit] * program.min_periods_on_level
+            allowed_from = status.date_since + relativedelta(months=months)
+            if day < allowed_from:
+                decision.reason = _(
+                    "Keeps %(level)s until %(date)s: minimum time on the level.",
+                    level=current.name,
+                    date=allowed_from,
+                )
+                decision.extra["blocked_level"] = decision.new_level
+                decision.new_level = current
+                return
+        if program.downgrade_policy == "grace":
+            failures = status.grace_failures
+            if status.last_failure_date != day:
+                failures += 1
+            decision.grace_failures = failures
+            decision.last_failure_date = day
+            if failures < program.grace_reviews:
+                decision.at_risk = True
+                decision.at_risk_drop_date = self._review_after(
+                    program, day, program.grace_reviews - failures
+                )
+                decision.extra["blocked_level"] = decision.new_level
+                decision.reason = _(
+                    "Keeps %(level)s, at risk: failed %(count)s of %(grace)s reviews.",
+                    level=current.name,
+                    count=failures,
+                    grace=program.grace_reviews,
+                )
+                decision.new_level = current
+                return
+        decision.grace_failures = 0
+        decision.last_failure_date = False
+
+    @api.model
+    def _override_ended(self, status, day):
+        return bool(status.override_until and status.override_until < day)
+
+    @api.model
+    def _review_after(self, program, day, count):
+        """Date of the ``count``-th scheduled review after ``day``."""
+        step = {
+            "weekly": relativedelta(weeks=1),
+            "monthly": relativedelta(months=1),
+            "quarterly": relativedelta(months=3),
+            "yearly": relativedelta(years=1),
+        }[program.review_frequency]
+        return day + step * count
+
+    @api.model
+    def _outcome(self, decision, status):
+        if decision.held_by_override:
+            return "override"
+        if not status:
+            return "first" if decision.new_level else "unchanged"
+        old_rank = decision.old_level.rank if decision.old_level else 0
+        new_rank = decision.new_level.rank if decision.new_level else 0
+        if decision.at_risk:
+            return "at_risk"
+        if new_rank > old_rank:
+            return "upgrade"
+        if new_rank < old_rank or (decision.old_level and not decision.new_level):
+            return "downgrade"
+        return "unchanged"
+
+    @api.model
+    def _decide_leavers(self, program, statuses, leavers):
+        """Partners that stopped taking part lose their level."""
+        decisions = []
+        for status in statuses.filtered(lambda s: s.partner_id in leavers):
+            if not status.level_id:
+                continue
+            decisions.append(
+                PartnerDecision(
+                    partner_id=status.partner_id.id,
+                    old_level=status.level_id,
+                    new_level=status.level_id.browse(),
+                    qualified_level=status.level_id.browse(),
+                    rule=self.env["prm.status.rule"],
+                    values={},
+                    outcome="downgrade",
+                    reason=_("No longer takes part in the program."),
+                    status=status,
+                )
+            )
+        return decisions
+
+    # ------------------------------------------------------------------
+    # Step 4: apply
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _apply(self, program, decisions, measure, day, trigger):
+        """Save statuses and history rows for ``decisions`` in bulk."""
+        Status = self.env["prm.partner.status"].sudo()
+        now = fields.Datetime.now()
+        new_statuses = []
+        changed = []
+        for decision in decisions:
+            status = decision.status
+            vals = self._status_vals(decision, day, now, trigger)
+            if not status:
+                vals.update(partner_id=decision.partner_id, program_id=program.id)
+                new_statuses.append(vals)
+            else:
+                vals = {
+                    key: value
+                    for key, value in vals.items()
+                    if _comparable(status[key]) != (value or False)
+                }
+                if vals:
+                    status.write(vals)
+            if decision.changed or decision.extra.get("override_ended"):
+                changed.append(decision)
+        if new_statuses:
+            created = Status.create(new_statuses)
+            by_partner = {status.partner_id.id: status for status in created}
+            for decision in decisions:
+                decision.status = decision.status or by_partner.get(decision.partner_id)
+        self._write_history(program, changed, measure, day, trigger)
+        self._after_changes(program, changed, trigger)
+        return changed
+
+    @api.model
+    def _status_vals(self, decision, day, now, trigger):
+        vals = {
+            "level_id": decision.new_level.id or False,
+            "rule_id": decision.rule.id or False,
+            "last_evaluation_date": day,
+            "grace_failures": decision.grace_failures,
+            "last_failure_date": decision.last_failure_date or False,
+            "at_risk": decision.at_risk,
+            "at_risk_drop_date": decision.at_risk_drop_date or False,
+        }
+        if trigger == "review":
+            vals["last_review_date"] = day
+        if decision.changed:
+            vals["date_since"] = day
+        proposed = decision.extra.get("proposed_level")
+        vals["proposed_level_id"] = proposed.id if proposed else False
+        status = decision.status
+        if decision.extra.get("override_ended"):
+            vals.update(
+                override_active=False, override_until=False, override_reason=False
+            )
+        return vals
+
+    @api.model
+    def _write_history(self, program, decisions, measure, day, trigger):
+        if not decisions:
+            return self.env["prm.status.history"]
+        metrics = program.level_ids.rule_ids.condition_ids.metric_id
+        rows = []
+        for decision in decisions:
+            row_trigger = trigger
+            if not decision.old_level and decision.status is None:
+                row_trigger = "first"
+            elif decision.extra.get("override_ended"):
+                row_trigger = "override_end"
+            rows.append(
+                {
+                    "partner_id": decision.partner_id,
+                    "program_id": program.id,
+                    "old_level_id": decision.old_level.id or False,
+                    "new_level_id": decision.new_level.id or False,
+                    "direction": self._direction(decision),
+                    "evaluation_date": day,
+                    "trigger": row_trigger,
+                    "period_start": measure.period_start,
+                    "period_end": measure.period_end,
+                    "metric_values": {
+                        metric.code or str(metric.id): decision.values.get(metric.id, 0.0)
+                        for metric in metrics
+                    },
+                    "values_summary": self._values_summary(metrics, decision.values),
+                    "rule_id": decision.rule.id or False,
+                    "reason": decision.reason or False,
+                }
+            )
+        return self.env["prm.status.history"].sudo().create(rows)
+
+    @api.model
+    def _direction(self, decision):
+        return self._rank_direction(decision.old_level, decision.new_level)
+
+    @api.model
+    def _rank_direction(self, old_level, new_level):
+        old_rank = old_level.rank if old_level else 0
+        new_rank = new_level.rank if new_level else 0
+        if new_rank > old_rank:
+            return "up"
+        if new_rank < old_rank:
+            return "down"
+        return "same"
+
+    @api.model
+    def _values_summary(self, metrics, values):
+        return "\n".join(
+            f"{metric.name}: {values.get(metric.id, 0.0):,.2f}" for metric in metrics
+        )
+
+    @api.model
+    def _after_changes(self, program, decisions, trigger):
+        """What follows a change of level: notifications and benefits."""
+        return
+
+    @api.model
+    def _after_changes_for_statuses(self, statuses, old_level, trigger):
+        """Same as :meth:`_after_changes` for a change made by hand."""
+        return
+
+    # ------------------------------------------------------------------
+    # Explanation
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _build_explanation(self, program, partner, status, measure, decision, day):
+        levels = program._get_levels()
+        values = measure.of(partner.id)
+        profiles = self._profile_matches(program, partner)
+        current = status.level_id if status else levels.browse()
+        higher = levels.filtered(lambda level: level.rank > (current.rank or 0))
+        next_level = higher[:1]
+        metrics = program.level_ids.rule_ids.condition_ids.metric_id
+        return {
+            "program": program,
+            "partner": partner,
+            "status": status,
+            "day": day,
+            "takes_part": bool(decision),
+            "period_start": measure.period_start,
+            "period_end": measure.period_end,
+            "currency": program.currency_id,
+            "values": [
+                {"metric": metric, "value": values.get(metric.id, 0.0)}
+                for metric in metrics
+            ],
+            "current_level": current,
+            "current_rules": self._explain_level(
+                current, partner.id, values, profiles, keep=True
+            ),
+            "next_level": next_level,
+            "next_rules": self._explain_level(
+                next_level, partner.id, values, profiles
+            ),
+            "decision": decision,
+            "next_review": self._next_review_text(decision),
+            "at_risk": bool(decision and decision.at_risk),
+            "at_risk_drop_date": decision and decision.at_risk_drop_date,
+        }
+
+    @api.model
+    def _explain_level(self, level, partner_id, values, profiles, keep=False):
+        rules = []
+        for rule in level.rule_ids:
+            conditions = []
+            for condition in rule.condition_ids:
+                value = values.get(condition.metric_id.id, 0.0)
+                threshold = (
+                    condition.keep_value
+                    if keep and condition.has_keep_value
+                    else condition.value
+                )
+                met = condition._holds(value, keep=keep)
+                conditions.append(
+                    {
+                        "condition": condition,
+                        "metric": condition.metric_id,
+                        "operator": condition.operator,
+                        "value": value,
+                        "target": threshold,
+                        "entry_target": condition.value,
+                        "keep_target": condition.has_keep_value
+                        and condition.keep_value,
+                        "met": met,
+                        "gap": condition._gap(value, keep=keep),
+                        "progress": self._progress(condition, value, threshold),
+                    }
+                )
+            profile_ok = rule.id not in profiles or partner_id in profiles[rule.id]
+            rules.append(
+                {
+                    "rule": rule,
+                    "conditions": conditions,
+                    "profile_required": rule.id in profiles,
+                    "profile_ok": profile_ok,
+                    "met": profile_ok and all(c["met"] for c in conditions),
+                }
+            )
+        return rules
+
+    @api.model
+    def _progress(self, condition, value, threshold):
+        """Percentage of the way to a 'more is better' target, 0 to 100."""
+        if condition.operator not in (">=", ">"):
+            return 100 if condition._holds(value) else 0
+        if threshold <= 0:
+            return 100
+        return max(0, min(100, round(value * 100 / threshold)))
+
+    @api.model
+    def _next_review_text(self, decision):
+        if not decision:
+            return _("The partner does not take part in this program.")
+        if decision.held_by_override:
+            return _("The manual override keeps the level.")
+        if decision.outcome in ("upgrade", "first") and decision.new_level:
+            return _("Moves to %s.", decision.new_level.name)
+        if decision.outcome == "downgrade":
+            if decision.new_level:
+                return _("Drops to %s.", decision.new_level.name)
+            return _("Loses its level.")
+        if decision.at_risk:
+            return _(
+                "Keeps %(level)s but is at risk: it drops at the review of %(date)s.",
+                level=decision.new_level.name,
+                date=decision.at_risk_drop_date,
+            )
+        if decision.new_level:
+            return _("Keeps %s.", decision.new_level.name)
+        return _("Stays without a level.")

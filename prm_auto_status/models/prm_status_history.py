@@ -1,0 +1,72 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+TRIGGERS = [
+    ("first", "First assignment"),
+    ("review", "Scheduled review"),
+    ("profile", "Profile change"),
+    ("manual", "Evaluated by hand"),
+    ("override", "Manual override"),
+    ("override_end", "End of override"),
+]
+
+
+class PrmStatusHistory(models.Model):
+    """One change of a partner's level, with what decided it.
+
+    Rows are written once by the engine and never edited or deleted.
+    """
+
+    _name = "prm.status.history"
+    _description = "Partner Status History"
+    _order = "date desc, id desc"
+    _rec_name = "partner_id"
+
+    partner_id = fields.Many2one(
+        "res.partner", required=True, ondelete="cascade", index=True, readonly=True
+    )
+    program_id = fields.Many2one(
+        "prm.status.program", required=True, ondelete="cascade", index=True,
+        readonly=True,
+    )
+    company_id = fields.Many2one(
+        related="program_id.company_id", store=True, readonly=True
+    )
+    old_level_id = fields.Many2one(
+        "prm.status.level", string="From", ondelete="set null", readonly=True
+    )
+    new_level_id = fields.Many2one(
+        "prm.status.level", string="To", ondelete="set null", readonly=True
+    )
+    direction = fields.Selection(
+        [("up", "Upgrade"), ("down", "Downgrade"), ("same", "Same rank")],
+        readonly=True,
+    )
+    date = fields.Datetime(default=fields.Datetime.now, required=True, readonly=True)
+    evaluation_date = fields.Date(readonly=True)
+    trigger = fields.Selection(TRIGGERS, required=True, readonly=True)
+    period_start = fields.Date(readonly=True)
+    period_end = fields.Date(readonly=True)
+    metric_values = fields.Json(readonly=True)
+    values_summary = fields.Text(string="Deciding Values", readonly=True)
+    rule_id = fields.Many2one(
+        "prm.status.rule", string="Matched Rule", ondelete="set null", readonly=True
+    )
+    reason = fields.Text(readonly=True)
+    user_id = fields.Many2one(
+        "res.users", default=lambda self: self.env.user, readonly=True
+    )
+
+    def write(self, vals):
+        raise UserError(
+            _("The status history is a record of what happened and cannot be edited.")
+        )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never(self):
+        raise UserError(
+            _(
+                "The status history is a record of what happened and cannot be "
+                "deleted. Archive the program instead."
+            )
+        )

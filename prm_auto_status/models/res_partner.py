@@ -1,0 +1,142 @@
+from odoo import api, fields, models, tools
+from odoo.osv import expression
+from odoo.tools import SQL
+from odoo.tools.safe_eval import safe_eval
+
+# Fields whose change can move a partner whatever the programs say: they
+# decide who is a commercial entity and who is still active.
+ALWAYS_WATCHED_FIELDS = frozenset(
+    {"active", "is_company", "parent_id", "company_id", "category_id", "country_id"}
+)
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    prm_status_ids = fields.One2many(
+        "prm.partner.status", "partner_id", string="Partner Statuses"
+    )
+    prm_level_ids = fields.Many2many(
+        "prm.status.level",
+        "res_partner_prm_status_level_rel",
+        "partner_id",
+        "level_id",
+        string="Partner Levels",
+        compute="_compute_prm_level_ids",
+        store=True,
+    )
+    prm_review_needed = fields.Boolean(
+        string="Status Review Needed",
+        copy=False,
+        readonly=True,
+        help="The profile changed since the last evaluation; the daily job "
+        "re-evaluates the partner.",
+    )
+    prm_history_count = fields.Integer(compute="_compute_prm_history_count")
+
+    def init(self):
+        super().init()
+        # The daily job looks for the few marked partners among many.
+        self.env.cr.execute(
+            SQL(
+                "CREATE INDEX IF NOT EXISTS res_partner_prm_review_needed_idx "
+                "ON res_partner (id) WHERE prm_review_needed"
+            )
+        )
+
+    @api.depends("prm_status_ids.level_id")
+    def _compute_prm_level_ids(self):
+        for partner in self:
+            partner.prm_level_ids = partner.prm_status_ids.level_id
+
+    def _compute_prm_history_count(self):
+        counts = dict(
+            self.env["prm.status.history"]._read_group(
+                [("partner_id", "in", self.ids)], ["partner_id"], ["__count"]
+            )
+        )
+        for partner in self:
+            partner.prm_history_count = counts.get(partner, 0)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        partners = super().create(vals_list)
+        if not self.env.context.get("prm_no_mark"):
+            partners._prm_mark_for_review()
+        return partners
+
+    def write(self, vals):
+        watched = not self.env.context.get("prm_no_mark") and bool(
+            self._prm_watched_fields() & set(vals)
+        )
+        if watched and "parent_id" in vals:
+            # The old company loses the contact: review it too.
+            self._prm_mark_for_review()
+        res = super().write(vals)
+        if watched:
+            self._prm_mark_for_review()
+        return res
+
+    def action_view_prm_history(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "prm_auto_status.prm_status_history_action"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        return action
+
+    @api.model
+    @tools.ormcache()
+    def _prm_watched_fields(self):
+        """Partner fields read by any program's participant filter or any
+        rule's profile filter, plus the few that always matter."""
+        domains = [
+            program.partner_domain
+            for program in self.env["prm.status.program"].sudo().search([])
+        ] + [
+            rule.profile_domain
+            for rule in self.env["prm.status.rule"].sudo().search([])
+        ]
+        watched = set(ALWAYS_WATCHED_FIELDS)
+        for domain in domains:
+            try:
+                leaves = safe_eval(domain or "[]")
+            except Exception:  # noqa: BLE001 - constraints refuse bad domains
+                continue
+            for leaf in leaves:
+                if expression.is_leaf(leaf) and isinstance(leaf[0], str):
+                    watched.add(leaf[0].split(".", 1)[0])
+        return frozenset(watched)
+
+    def _prm_mark_for_review(self):
+        """Mark the commercial entities of these partners for the daily
+        re-evaluation, in one statement whatever the number of partners."""
+        if not self.ids:
+            return
+        self.flush_recordset(["commercial_partner_id"])
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE res_partner
+                   SET prm_review_needed = TRUE
+                 WHERE id IN (SELECT commercial_partner_id
+                                FROM res_partner
+                               WHERE id = ANY(%s))
+                   AND prm_review_needed IS NOT TRUE
+                """,
+                list(self.ids),
+            )
+        )
+        self.invalidate_model(["prm_review_needed"])
+
+    def _prm_unmark(self):
+        if not self.ids:
+            return
+        self.env.cr.execute(
+            SQL(
+                "UPDATE res_partner SET prm_review_needed = FALSE "
+                "WHERE id = ANY(%s) AND prm_review_needed",
+                list(self.ids),
+            )
+        )
+        self.invalidate_model(["prm_review_needed"])

@@ -1,0 +1,2 @@
+from . import prm_status_evaluate_wizard
+from . import prm_status_override_wizard
