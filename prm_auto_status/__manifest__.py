@@ -19,6 +19,7 @@
         "security/ir_rule.xml",
         "data/prm_metric_data.xml",
         "data/ir_cron_data.xml",
+        "data/mail_template_data.xml",
         "views/prm_status_templates.xml",
         "views/prm_status_wizard_views.xml",
         "views/prm_metric_views.xml",
@@ -29,7 +30,13 @@
         "views/prm_status_history_views.xml",
         "views/res_partner_views.xml",
         "views/prm_auto_status_menus.xml",
+        "views/portal_templates.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "prm_auto_status/static/tests/tours/*.js",
+        ],
+    },
     "demo": [
         "demo/prm_status_program_demo.xml",
     ],

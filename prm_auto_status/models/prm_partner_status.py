@@ -53,6 +53,16 @@ class PrmPartnerStatus(models.Model):
         string="Engine Would Set",
         help="During a manual override: the level the last review would have set.",
     )
+    granted_tag_ids = fields.Many2many(
+        "res.partner.category",
+        "prm_partner_status_granted_tag_rel",
+        "status_id",
+        "tag_id",
+        string="Tags Given by the Level",
+        help="Tags the level gave the partner; they leave with the level. Tags "
+        "the partner had before are left alone.",
+    )
+    currency_id = fields.Many2one(related="program_id.currency_id")
     history_ids = fields.One2many(
         "prm.status.history", compute="_compute_history_ids", string="History"
     )

@@ -61,6 +61,13 @@ class PartnerDecision:
         return self.old_level != self.new_level
 
 
+def format_metric_value(metric, value):
+    """A metric value as text: amounts with two decimals, counts whole."""
+    if metric.aggregation == "sum":
+        return f"{value:,.2f}"
+    return f"{value:,.0f}"
+
+
 def _comparable(value):
     """A status field's value in the form the engine writes it."""
     if isinstance(value, models.BaseModel):
@@ -360,6 +367,11 @@ class PrmStatusEngine(models.AbstractModel):
         now = fields.Datetime.now()
         new_statuses = []
         changed = []
+        newly_at_risk = [
+            decision
+            for decision in decisions
+            if decision.at_risk and not (decision.status and decision.status.at_risk)
+        ]
         for decision in decisions:
             status = decision.status
             vals = self._status_vals(decision, day, now, trigger)
@@ -381,8 +393,8 @@ class PrmStatusEngine(models.AbstractModel):
             by_partner = {status.partner_id.id: status for status in created}
             for decision in decisions:
                 decision.status = decision.status or by_partner.get(decision.partner_id)
+        self._after_changes(program, changed, trigger, newly_at_risk)
         self._write_history(program, changed, measure, day, trigger)
-        self._after_changes(program, changed, trigger)
         return changed
 
     @api.model
@@ -439,6 +451,7 @@ class PrmStatusEngine(models.AbstractModel):
                     "values_summary": self._values_summary(metrics, decision.values),
                     "rule_id": decision.rule.id or False,
                     "reason": decision.reason or False,
+                    "benefits": decision.extra.get("benefits") or False,
                 }
             )
         return self.env["prm.status.history"].sudo().create(rows)
@@ -460,18 +473,150 @@ class PrmStatusEngine(models.AbstractModel):
     @api.model
     def _values_summary(self, metrics, values):
         return "\n".join(
-            f"{metric.name}: {values.get(metric.id, 0.0):,.2f}" for metric in metrics
+            f"{metric.name}: {format_metric_value(metric, values.get(metric.id, 0.0))}"
+            for metric in metrics
         )
 
     @api.model
-    def _after_changes(self, program, decisions, trigger):
-        """What follows a change of level: notifications and benefits."""
-        return
+    def _after_changes(self, program, decisions, trigger, newly_at_risk=()):
+        """What follows a change of level: benefits, chatter, emails and
+        activities for the salesperson."""
+        moves = [decision for decision in decisions if decision.changed]
+        if moves:
+            self._grant_benefits(moves)
+            self._post_messages(program, moves)
+            self._send_emails(program, moves)
+        downgrades = [d for d in moves if self._direction(d) == "down"]
+        self._schedule_activities(program, downgrades, list(newly_at_risk))
 
     @api.model
     def _after_changes_for_statuses(self, statuses, old_level, trigger):
-        """Same as :meth:`_after_changes` for a change made by hand."""
-        return
+        """Same as :meth:`_after_changes` for a level set by hand."""
+        decisions = [
+            PartnerDecision(
+                partner_id=status.partner_id.id,
+                old_level=old_level,
+                new_level=status.level_id,
+                qualified_level=status.level_id,
+                rule=self.env["prm.status.rule"],
+                values={},
+                reason=status.override_reason or "",
+                status=status,
+            )
+            for status in statuses
+        ]
+        self._after_changes(statuses.program_id, decisions, trigger)
+
+    @api.model
+    def _grant_benefits(self, decisions):
+        """Make pricelists and tags follow the new levels.
+
+        Tags a partner already had before its level gave them are its own
+        (set by hand) and stay when the level goes; only granted tags leave.
+        """
+        Partner = self.env["res.partner"].sudo().with_context(prm_no_mark=True)
+        for decision in decisions:
+            old, new = decision.old_level, decision.new_level
+            if not (old.tag_ids or new.tag_ids or old.pricelist_id or new.pricelist_id):
+                continue
+            partner = Partner.browse(decision.partner_id)
+            status = decision.status
+            granted = status.granted_tag_ids if status else self.env[
+                "res.partner.category"
+            ]
+            to_remove = granted - new.tag_ids
+            to_add = new.tag_ids - partner.category_id
+            vals = {}
+            if to_remove or to_add:
+                vals["category_id"] = [
+                    fields.Command.unlink(tag.id) for tag in to_remove
+                ] + [fields.Command.link(tag.id) for tag in to_add]
+            pricelist = new.pricelist_id
+            if not pricelist and old.pricelist_id == partner.property_product_pricelist:
+                pricelist = self.env["product.pricelist"]
+                vals["property_product_pricelist"] = False
+            if pricelist and pricelist != partner.property_product_pricelist:
+                vals["property_product_pricelist"] = pricelist.id
+            if vals:
+                partner.with_company(status.program_id.company_id).write(vals)
+            status.granted_tag_ids = (granted - to_remove) | to_add
+            notes = []
+            if to_add:
+                notes.append(_("tags added: %s", ", ".join(to_add.mapped("name"))))
+            if to_remove:
+                notes.append(
+                    _("tags removed: %s", ", ".join(to_remove.mapped("name")))
+                )
+            if "property_product_pricelist" in vals:
+                notes.append(
+                    _("pricelist: %s", pricelist.display_name or _("default"))
+                )
+            decision.extra["benefits"] = "; ".join(notes)
+
+    @api.model
+    def _post_messages(self, program, decisions):
+        partners = self.env["res.partner"].sudo().browse(
+            [decision.partner_id for decision in decisions]
+        )
+        for decision, partner in zip(decisions, partners, strict=True):
+            body = _(
+                "%(program)s: level changed from %(old)s to %(new)s. %(why)s",
+                program=program.name,
+                old=decision.old_level.name or _("none"),
+                new=decision.new_level.name or _("none"),
+                why=decision.reason or self._why(decision),
+            )
+            partner.with_context(prm_no_mark=True).message_post(
+                body=body, subtype_xmlid="mail.mt_note"
+            )
+
+    @api.model
+    def _why(self, decision):
+        if decision.rule:
+            return _("Rule met: %s.", decision.rule.name)
+        if decision.new_level:
+            return _("No rule of a higher level is met.")
+        return _("No rule is met.")
+
+    @api.model
+    def _send_emails(self, program, decisions):
+        """Queue the upgrade or downgrade email of each change, as the
+        program says."""
+        for direction, template in (
+            ("up", program.upgrade_template_id),
+            ("down", program.downgrade_template_id),
+        ):
+            if not template or not program[f"notify_{direction}grade"]:
+                continue
+            status_ids = [
+                decision.status.id
+                for decision in decisions
+                if decision.status
+                and self._direction(decision) == direction
+                and decision.new_level
+            ]
+            if status_ids:
+                template.sudo().send_mail_batch(status_ids)
+
+    @api.model
+    def _schedule_activities(self, program, downgrades, at_risk):
+        """Ask each partner's salesperson to follow up a downgrade or a
+        partner at risk of one."""
+        items = [(decision, _("Downgraded")) for decision in downgrades] + [
+            (decision, _("At risk of a downgrade")) for decision in at_risk
+        ]
+        if not items:
+            return
+        partners = self.env["res.partner"].sudo().browse(
+            [decision.partner_id for decision, _label in items]
+        )
+        for (decision, label), partner in zip(items, partners, strict=True):
+            partner.with_context(prm_no_mark=True).activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=_("%(label)s in %(program)s", label=label, program=program.name),
+                note=decision.reason or self._why(decision),
+                user_id=(partner.user_id or program.user_id or self.env.user).id,
+            )
 
     # ------------------------------------------------------------------
     # Explanation

@@ -53,6 +53,10 @@ class PrmStatusHistory(models.Model):
         "prm.status.rule", string="Matched Rule", ondelete="set null", readonly=True
     )
     reason = fields.Text(readonly=True)
+    benefits = fields.Text(
+        string="Benefits Changed", readonly=True,
+        help="Pricelist and tags changed with the level.",
+    )
     user_id = fields.Many2one(
         "res.users", default=lambda self: self.env.user, readonly=True
     )

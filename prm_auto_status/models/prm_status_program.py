@@ -166,6 +166,36 @@ class PrmStatusProgram(models.Model):
         default=0,
         help="After an upgrade, no downgrade for this many periods.",
     )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Program Manager",
+        default=lambda self: self.env.user,
+        help="Follows up downgrades of partners that have no salesperson.",
+    )
+    notify_upgrade = fields.Boolean(
+        string="Email on Upgrade", default=True,
+        help="Email partners when they move up.",
+    )
+    upgrade_template_id = fields.Many2one(
+        "mail.template",
+        string="Upgrade Email",
+        domain="[('model', '=', 'prm.partner.status')]",
+        default=lambda self: self.env.ref(
+            "prm_auto_status.mail_template_prm_upgrade", raise_if_not_found=False
+        ),
+    )
+    notify_downgrade = fields.Boolean(
+        string="Email on Downgrade", default=True,
+        help="Email partners when they move down.",
+    )
+    downgrade_template_id = fields.Many2one(
+        "mail.template",
+        string="Downgrade Email",
+        domain="[('model', '=', 'prm.partner.status')]",
+        default=lambda self: self.env.ref(
+            "prm_auto_status.mail_template_prm_downgrade", raise_if_not_found=False
+        ),
+    )
     level_ids = fields.One2many("prm.status.level", "program_id", string="Levels")
     status_ids = fields.One2many("prm.partner.status", "program_id")
     status_count = fields.Integer(compute="_compute_status_count")
@@ -430,9 +460,10 @@ class PrmStatusProgram(models.Model):
         return self._cron_review("yearly")
 
     @api.model
-    def _cron_review_changed_profiles(self):
+    def _cron_review_changed_profiles(self, day=None):
         """Re-evaluate, in every running program, the partners whose profile
-        changed since their last evaluation."""
+        changed since their last evaluation, as of ``day`` (default: today
+        in each program's timezone)."""
         started = time.monotonic()
         batch_size = self._review_batch_size()
         Partner = self.env["res.partner"].sudo().with_context(active_test=False)
@@ -443,7 +474,7 @@ class PrmStatusProgram(models.Model):
             if not program._is_reviewable() or not program._lock_for_review(wait=True):
                 continue
             decisions, failures = program._evaluate_safely(
-                batch, program._today(), "profile"
+                batch, day or program._today(), "profile"
             )
             changed += sum(1 for decision in decisions if decision.changed)
             failed += len(failures)
