@@ -102,8 +102,11 @@ def title(text):
 
 
 def print_table(headers, rows):
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
-    line = "  ".join("{:<%d}" % width for width in widths)
+    widths = [
+        max(len(str(cell)) for cell in column)
+        for column in zip(headers, *rows, strict=True)
+    ]
+    line = "  ".join(f"{{:<{width}}}" for width in widths)
     print(line.format(*headers))
     print(line.format(*("-" * width for width in widths)))
     for row in rows:

@@ -28,12 +28,19 @@ class PartnerStatusPortal(CustomerPortal):
         whose participants include that one partner.
         """
         partner = self._prm_commercial_partner()
-        programs = request.env["prm.status.program"].sudo().search(
-            [("state", "=", "running"), ("company_id", "in", request.env.user.company_ids.ids)]
+        programs = (
+            request.env["prm.status.program"]
+            .sudo()
+            .search(
+                [
+                    ("state", "=", "running"),
+                    ("company_id", "in", request.env.user.company_ids.ids),
+                ]
+            )
         )
         return programs.filtered(lambda program: program._get_participants(partner))
 
-    @http.route("/my/status", type="http", auth="user")
+    @http.route("/my/status", type="http", auth="user", website=True)
     def portal_my_status(self, **kwargs):
         partner = self._prm_commercial_partner()
         Status = request.env["prm.partner.status"]
@@ -45,9 +52,11 @@ class PartnerStatusPortal(CustomerPortal):
         programs = self._prm_programs()
         sections = []
         for program in programs:
-            status = statuses.filtered(lambda s, program=program: s.program_id == program)
-            explanation = request.env["prm.status.engine"].sudo().explain(
-                program, partner
+            status = statuses.filtered(
+                lambda s, program=program: s.program_id == program
+            )
+            explanation = (
+                request.env["prm.status.engine"].sudo().explain(program, partner)
             )
             sections.append(
                 {

@@ -111,8 +111,12 @@ class PrmMetric(models.Model):
             )
 
     @api.constrains(
-        "model_id", "partner_field_id", "date_field_id", "value_field_id",
-        "aggregation", "currency_rate_field_id",
+        "model_id",
+        "partner_field_id",
+        "date_field_id",
+        "value_field_id",
+        "aggregation",
+        "currency_rate_field_id",
     )
     def _check_fields(self):
         for metric in self:
@@ -191,7 +195,9 @@ class PrmMetric(models.Model):
     def _check_domain(self):
         for metric in self:
             check_domain_for_model(
-                self.env, metric.domain, metric.model_id.model,
+                self.env,
+                metric.domain,
+                metric.model_id.model,
                 _("the filter of metric “%s”", metric.name),
             )
 
@@ -216,7 +222,9 @@ class PrmMetric(models.Model):
             date_fname, date_from, date_to, tz
         )
         if "company_id" in Model._fields and Model._fields["company_id"].store:
-            domain.append(("company_id", "in", company.ids))
+            # Records of another company belong to another program; records
+            # without a company are shared and count.
+            domain.append(("company_id", "in", [False, company.id]))
         query = Model._search(domain)
         table = query.table
         partner_sql = Model._field_to_sql(table, partner_fname, query)
@@ -231,7 +239,9 @@ class PrmMetric(models.Model):
         value_sql = self._value_sql(Model, table, query)
         query.groupby = commercial_sql
         self.env.cr.execute(query.select(commercial_sql, value_sql))
-        return {partner_id: value or 0.0 for partner_id, value in self.env.cr.fetchall()}
+        return {
+            partner_id: value or 0.0 for partner_id, value in self.env.cr.fetchall()
+        }
 
     def _value_sql(self, Model, table, query):
         if self.aggregation == "count":

@@ -66,9 +66,7 @@ class PrmPartnerStatus(models.Model):
     history_ids = fields.One2many(
         "prm.status.history", compute="_compute_history_ids", string="History"
     )
-    explanation_html = fields.Html(
-        compute="_compute_explanation_html", sanitize=False
-    )
+    explanation_html = fields.Html(compute="_compute_explanation_html", sanitize=False)
 
     _sql_constraints = [
         (
@@ -169,24 +167,32 @@ class PrmPartnerStatus(models.Model):
         self.ensure_one()
         reason = _("Override ended by %s.", self.env.user.name)
         self.write(
-            {"override_active": False, "override_until": False, "override_reason": False}
+            {
+                "override_active": False,
+                "override_until": False,
+                "override_reason": False,
+            }
         )
         self._record_manual_change(self.level_id, "override_end", reason)
 
     def _record_manual_change(self, old_level, trigger, reason):
         engine = self.env["prm.status.engine"]
-        return self.env["prm.status.history"].sudo().create(
-            {
-                "partner_id": self.partner_id.id,
-                "program_id": self.program_id.id,
-                "old_level_id": old_level.id or False,
-                "new_level_id": self.level_id.id or False,
-                "direction": engine._rank_direction(old_level, self.level_id),
-                "evaluation_date": fields.Date.context_today(self),
-                "trigger": trigger,
-                "reason": reason,
-                "user_id": self.env.user.id,
-            }
+        return (
+            self.env["prm.status.history"]
+            .sudo()
+            .create(
+                {
+                    "partner_id": self.partner_id.id,
+                    "program_id": self.program_id.id,
+                    "old_level_id": old_level.id or False,
+                    "new_level_id": self.level_id.id or False,
+                    "direction": engine._rank_direction(old_level, self.level_id),
+                    "evaluation_date": fields.Date.context_today(self),
+                    "trigger": trigger,
+                    "reason": reason,
+                    "user_id": self.env.user.id,
+                }
+            )
         )
 
     def action_view_history(self):

@@ -44,10 +44,9 @@ class PrmStatusCondition(models.Model):
     @api.depends("metric_id", "operator", "value")
     def _compute_display_name(self):
         for condition in self:
-            condition.display_name = "%s %s %s" % (
-                condition.metric_id.name or _("(no metric)"),
-                condition.operator,
-                _format_number(condition.value),
+            metric_name = condition.metric_id.name or _("(no metric)")
+            condition.display_name = (
+                f"{metric_name} {condition.operator} {_format_number(condition.value)}"
             )
 
     @api.constrains("has_keep_value", "keep_value", "value", "operator")
@@ -127,11 +126,17 @@ class PrmStatusCondition(models.Model):
             return 0.0
         threshold = self.keep_value if keep and self.has_keep_value else self.value
         if self.operator == ">":
-            return threshold - value + (1 if self.metric_id.aggregation == "count"
-                                        else 0.01)
+            return (
+                threshold
+                - value
+                + (1 if self.metric_id.aggregation == "count" else 0.01)
+            )
         if self.operator == "<":
-            return threshold - value - (1 if self.metric_id.aggregation == "count"
-                                        else 0.01)
+            return (
+                threshold
+                - value
+                - (1 if self.metric_id.aggregation == "count" else 0.01)
+            )
         return threshold - value
 
 

@@ -264,7 +264,9 @@ class PrmStatusEngine(models.AbstractModel):
 
         # The partner fails its current level.
         if program.downgrade_policy == "never":
-            decision.reason = _("Keeps %s: this program never downgrades.", current.name)
+            decision.reason = _(
+                "Keeps %s: this program never downgrades.", current.name
+            )
             decision.extra["blocked_level"] = decision.new_level
             decision.new_level = current
             return
@@ -309,14 +311,16 @@ class PrmStatusEngine(models.AbstractModel):
 
     @api.model
     def _review_after(self, program, day, count):
-        """Date of the ``count``-th scheduled review after ``day``."""
-        step = {
-            "weekly": relativedelta(weeks=1),
-            "monthly": relativedelta(months=1),
-            "quarterly": relativedelta(months=3),
-            "yearly": relativedelta(years=1),
-        }[program.review_frequency]
-        return day + step * count
+        """Date of the ``count``-th scheduled review after ``day``, following
+        the program's schedule (Mondays, 1st of the month, of the quarter,
+        1 January)."""
+        if program.review_frequency == "weekly":
+            first = day + relativedelta(days=1, weekday=0)
+            return first + relativedelta(weeks=count - 1)
+        months = {"monthly": 1, "quarterly": 3, "yearly": 12}[program.review_frequency]
+        month_index = day.month - 1
+        period_start = day.replace(month=month_index - month_index % months + 1, day=1)
+        return period_start + relativedelta(months=months * count)
 
     @api.model
     def _outcome(self, decision, status):
@@ -414,7 +418,6 @@ class PrmStatusEngine(models.AbstractModel):
             vals["date_since"] = day
         proposed = decision.extra.get("proposed_level")
         vals["proposed_level_id"] = proposed.id if proposed else False
-        status = decision.status
         if decision.extra.get("override_ended"):
             vals.update(
                 override_active=False, override_until=False, override_reason=False
@@ -429,7 +432,7 @@ class PrmStatusEngine(models.AbstractModel):
         rows = []
         for decision in decisions:
             row_trigger = trigger
-            if not decision.old_level and decision.status is None:
+            if decision.outcome == "first":
                 row_trigger = "first"
             elif decision.extra.get("override_ended"):
                 row_trigger = "override_end"
@@ -445,7 +448,9 @@ class PrmStatusEngine(models.AbstractModel):
                     "period_start": measure.period_start,
                     "period_end": measure.period_end,
                     "metric_values": {
-                        metric.code or str(metric.id): decision.values.get(metric.id, 0.0)
+                        metric.code or str(metric.id): decision.values.get(
+                            metric.id, 0.0
+                        )
                         for metric in metrics
                     },
                     "values_summary": self._values_summary(metrics, decision.values),
@@ -521,9 +526,9 @@ class PrmStatusEngine(models.AbstractModel):
                 continue
             partner = Partner.browse(decision.partner_id)
             status = decision.status
-            granted = status.granted_tag_ids if status else self.env[
-                "res.partner.category"
-            ]
+            granted = (
+                status.granted_tag_ids if status else self.env["res.partner.category"]
+            )
             to_remove = granted - new.tag_ids
             to_add = new.tag_ids - partner.category_id
             vals = {}
@@ -544,19 +549,17 @@ class PrmStatusEngine(models.AbstractModel):
             if to_add:
                 notes.append(_("tags added: %s", ", ".join(to_add.mapped("name"))))
             if to_remove:
-                notes.append(
-                    _("tags removed: %s", ", ".join(to_remove.mapped("name")))
-                )
+                notes.append(_("tags removed: %s", ", ".join(to_remove.mapped("name"))))
             if "property_product_pricelist" in vals:
-                notes.append(
-                    _("pricelist: %s", pricelist.display_name or _("default"))
-                )
+                notes.append(_("pricelist: %s", pricelist.display_name or _("default")))
             decision.extra["benefits"] = "; ".join(notes)
 
     @api.model
     def _post_messages(self, program, decisions):
-        partners = self.env["res.partner"].sudo().browse(
-            [decision.partner_id for decision in decisions]
+        partners = (
+            self.env["res.partner"]
+            .sudo()
+            .browse([decision.partner_id for decision in decisions])
         )
         for decision, partner in zip(decisions, partners, strict=True):
             body = _(
@@ -607,13 +610,17 @@ class PrmStatusEngine(models.AbstractModel):
         ]
         if not items:
             return
-        partners = self.env["res.partner"].sudo().browse(
-            [decision.partner_id for decision, _label in items]
+        partners = (
+            self.env["res.partner"]
+            .sudo()
+            .browse([decision.partner_id for decision, _label in items])
         )
         for (decision, label), partner in zip(items, partners, strict=True):
             partner.with_context(prm_no_mark=True).activity_schedule(
                 "mail.mail_activity_data_todo",
-                summary=_("%(label)s in %(program)s", label=label, program=program.name),
+                summary=_(
+                    "%(label)s in %(program)s", label=label, program=program.name
+                ),
                 note=decision.reason or self._why(decision),
                 user_id=(partner.user_id or program.user_id or self.env.user).id,
             )
@@ -649,9 +656,7 @@ class PrmStatusEngine(models.AbstractModel):
                 current, partner.id, values, profiles, keep=True
             ),
             "next_level": next_level,
-            "next_rules": self._explain_level(
-                next_level, partner.id, values, profiles
-            ),
+            "next_rules": self._explain_level(next_level, partner.id, values, profiles),
             "decision": decision,
             "next_review": self._next_review_text(decision),
             "at_risk": bool(decision and decision.at_risk),

@@ -26,7 +26,10 @@ class PrmStatusHistory(models.Model):
         "res.partner", required=True, ondelete="cascade", index=True, readonly=True
     )
     program_id = fields.Many2one(
-        "prm.status.program", required=True, ondelete="cascade", index=True,
+        "prm.status.program",
+        required=True,
+        ondelete="cascade",
+        index=True,
         readonly=True,
     )
     company_id = fields.Many2one(
@@ -54,7 +57,8 @@ class PrmStatusHistory(models.Model):
     )
     reason = fields.Text(readonly=True)
     benefits = fields.Text(
-        string="Benefits Changed", readonly=True,
+        string="Benefits Changed",
+        readonly=True,
         help="Pricelist and tags changed with the level.",
     )
     user_id = fields.Many2one(

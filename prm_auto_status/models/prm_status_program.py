@@ -173,7 +173,8 @@ class PrmStatusProgram(models.Model):
         help="Follows up downgrades of partners that have no salesperson.",
     )
     notify_upgrade = fields.Boolean(
-        string="Email on Upgrade", default=True,
+        string="Email on Upgrade",
+        default=True,
         help="Email partners when they move up.",
     )
     upgrade_template_id = fields.Many2one(
@@ -185,7 +186,8 @@ class PrmStatusProgram(models.Model):
         ),
     )
     notify_downgrade = fields.Boolean(
-        string="Email on Downgrade", default=True,
+        string="Email on Downgrade",
+        default=True,
         help="Email partners when they move down.",
     )
     downgrade_template_id = fields.Many2one(
@@ -339,9 +341,12 @@ class PrmStatusProgram(models.Model):
 
     def _today(self):
         """Today's date in the program's timezone."""
-        return fields.Datetime.now().replace(tzinfo=pytz.utc).astimezone(
-            self._get_tz()
-        ).date()
+        return (
+            fields.Datetime.now()
+            .replace(tzinfo=pytz.utc)
+            .astimezone(self._get_tz())
+            .date()
+        )
 
     def _get_period(self, day):
         """Return (first day, last day) of the period the metrics of an
@@ -482,15 +487,20 @@ class PrmStatusProgram(models.Model):
         _logger.info(
             "Profile changes: %s partners evaluated, %s levels changed, "
             "%s failed, %.2f seconds",
-            len(batch), changed, failed, time.monotonic() - started,
+            len(batch),
+            changed,
+            failed,
+            time.monotonic() - started,
         )
         self.env["ir.cron"]._notify_progress(done=len(batch), remaining=len(rest))
         return len(batch), len(rest)
 
     @api.model
     def _review_batch_size(self):
-        param = self.env["ir.config_parameter"].sudo().get_param(
-            "prm_auto_status.review_batch_size", "1000"
+        param = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("prm_auto_status.review_batch_size", "1000")
         )
         try:
             return max(int(param), 1)
@@ -510,12 +520,15 @@ class PrmStatusProgram(models.Model):
                 "Program %s (id %s) has no levels: review skipped", self.name, self.id
             )
             return False
-        start_level = self._get_levels()[:1] if self.no_level_policy == "lowest" else None
+        start_level = (
+            self._get_levels()[:1] if self.no_level_policy == "lowest" else None
+        )
         for level in self.level_ids - (start_level or self.level_ids.browse()):
             if not level.rule_ids:
                 _logger.warning(
                     "Program %s: level %s has no rules and cannot be reached",
-                    self.name, level.name,
+                    self.name,
+                    level.name,
                 )
         return True
 
@@ -534,9 +547,12 @@ class PrmStatusProgram(models.Model):
             _logger.info(
                 "Review of %s on %s: %s partners evaluated, %s levels changed, "
                 "%s failed, %.2f seconds",
-                self.name, day, len(batch),
+                self.name,
+                day,
+                len(batch),
                 sum(1 for decision in decisions if decision.changed),
-                len(failures), time.monotonic() - started,
+                len(failures),
+                time.monotonic() - started,
             )
         remaining = len(todo) - len(batch)
         if not remaining:
@@ -546,8 +562,8 @@ class PrmStatusProgram(models.Model):
     def _partners_to_review(self, day):
         """Participants and level holders not yet reviewed on ``day``."""
         self.ensure_one()
-        statuses = self.env["prm.partner.status"].sudo().search(
-            [("program_id", "=", self.id)]
+        statuses = (
+            self.env["prm.partner.status"].sudo().search([("program_id", "=", self.id)])
         )
         reviewed = statuses.filtered(lambda s: s.last_review_date == day).partner_id
         holders = statuses.filtered("level_id").partner_id
@@ -572,7 +588,10 @@ class PrmStatusProgram(models.Model):
             except Exception as error:  # noqa: BLE001 - logged, partner skipped
                 _logger.warning(
                     "Program %s: partner %s (id %s) could not be evaluated: %s",
-                    self.name, partner.display_name, partner.id, error,
+                    self.name,
+                    partner.display_name,
+                    partner.id,
+                    error,
                 )
                 failures.append(partner)
         if failures and trigger == "review":
@@ -590,8 +609,11 @@ class PrmStatusProgram(models.Model):
         missing = partners - statuses.partner_id
         Status.create(
             [
-                {"partner_id": partner.id, "program_id": self.id,
-                 "last_review_date": day}
+                {
+                    "partner_id": partner.id,
+                    "program_id": self.id,
+                    "last_review_date": day,
+                }
                 for partner in missing
             ]
         )

@@ -18,9 +18,7 @@ class PrmStatusRule(models.Model):
     level_id = fields.Many2one(
         "prm.status.level", required=True, ondelete="cascade", index=True
     )
-    program_id = fields.Many2one(
-        related="level_id.program_id", store=True, index=True
-    )
+    program_id = fields.Many2one(related="level_id.program_id", store=True, index=True)
     condition_ids = fields.One2many(
         "prm.status.condition", "rule_id", string="Conditions", copy=True
     )
@@ -33,7 +31,9 @@ class PrmStatusRule(models.Model):
     summary = fields.Char(compute="_compute_summary")
 
     @api.depends(
-        "condition_ids.metric_id", "condition_ids.operator", "condition_ids.value",
+        "condition_ids.metric_id",
+        "condition_ids.operator",
+        "condition_ids.value",
         "profile_domain",
     )
     def _compute_summary(self):

@@ -33,6 +33,11 @@ class ResPartner(models.Model):
         "re-evaluates the partner.",
     )
     prm_history_count = fields.Integer(compute="_compute_prm_history_count")
+    prm_explanation_html = fields.Html(
+        string="Why These Levels",
+        compute="_compute_prm_explanation_html",
+        sanitize=False,
+    )
 
     def init(self):
         super().init()
@@ -48,6 +53,14 @@ class ResPartner(models.Model):
     def _compute_prm_level_ids(self):
         for partner in self:
             partner.prm_level_ids = partner.prm_status_ids.level_id
+
+    def _compute_prm_explanation_html(self):
+        for partner in self:
+            statuses = partner.commercial_partner_id.prm_status_ids
+            partner.prm_explanation_html = "".join(
+                f"<h4>{status.program_id.name}</h4>{status.explanation_html}"
+                for status in statuses
+            )
 
     def _compute_prm_history_count(self):
         counts = dict(
