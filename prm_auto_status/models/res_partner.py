@@ -1,3 +1,5 @@
+from markupsafe import Markup
+
 from odoo import api, fields, models, tools
 from odoo.osv import expression
 from odoo.tools import SQL
@@ -57,8 +59,9 @@ class ResPartner(models.Model):
     def _compute_prm_explanation_html(self):
         for partner in self:
             statuses = partner.commercial_partner_id.prm_status_ids
-            partner.prm_explanation_html = "".join(
-                f"<h4>{status.program_id.name}</h4>{status.explanation_html}"
+            partner.prm_explanation_html = Markup("").join(
+                Markup("<h4>%s</h4>%s")
+                % (status.program_id.name, status.explanation_html)
                 for status in statuses
             )
 
