@@ -63,9 +63,11 @@ class PartnerStatusPortal(CustomerPortal):
                     "program": program,
                     "status": status,
                     "explanation": explanation,
+                    # Read with sudo once filtered by the record rules to
+                    # the user's own entity: the rule names are shown.
                     "history": histories.filtered(
                         lambda h, program=program: h.program_id == program
-                    ),
+                    ).sudo(),
                 }
             )
         values = self._prepare_portal_layout_values()
