@@ -13,12 +13,14 @@ An evaluation runs in four steps, each set-based over a batch of partners:
 """
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
 
+from .prm_status_condition import OPERATORS
 from .prm_status_program import PERIOD_MONTHS
 
 _logger = logging.getLogger(__name__)
@@ -73,6 +75,55 @@ def _comparable(value):
     if isinstance(value, models.BaseModel):
         return value.id or False
     return value or False
+
+
+class RuleBook:
+    """A program's rules compiled to plain Python values.
+
+    ``profiles`` maps a rule id to the set of partner ids matching its
+    profile filter; rules without a filter are absent (they match anyone).
+    """
+
+    def __init__(self, program, profiles):
+        self.profiles = profiles
+        self._rules_by_level = {}
+        self._conditions = {}
+        for level in program.level_ids:
+            self._rules_by_level[level.id] = level.rule_ids
+            for rule in level.rule_ids:
+                self._conditions[rule.id] = [
+                    (
+                        condition.metric_id.id,
+                        OPERATORS[condition.operator],
+                        condition.value,
+                        condition.keep_value if condition.has_keep_value else None,
+                    )
+                    for condition in rule.condition_ids
+                ]
+
+    def __contains__(self, rule_id):
+        return rule_id in self.profiles
+
+    def __getitem__(self, rule_id):
+        return self.profiles[rule_id]
+
+    def rules_of(self, level):
+        return self._rules_by_level.get(level.id, level.rule_ids)
+
+    def has_keep_values(self, rule_id):
+        return any(keep is not None for *_rest, keep in self._conditions[rule_id])
+
+    def holds(self, rule_id, partner_id, values, keep=False):
+        """Whether every condition of the rule holds for ``values`` (with
+        keep values when ``keep``) and the partner matches its profile."""
+        if rule_id in self.profiles and partner_id not in self.profiles[rule_id]:
+            return False
+        for metric_id, operator, value, keep_value in self._conditions[rule_id]:
+            threshold = keep_value if keep and keep_value is not None else value
+            # Compare to the cent, as amounts are shown.
+            if not operator(round(values.get(metric_id, 0.0) - threshold, 2), 0):
+                return False
+        return True
 
 
 class PrmStatusEngine(models.AbstractModel):
@@ -144,8 +195,10 @@ class PrmStatusEngine(models.AbstractModel):
 
     @api.model
     def _profile_matches(self, program, partners):
-        """{rule id: set of partner ids matching the rule's profile}; rules
-        without a profile filter are left out (they match everyone)."""
+        """The program's rules compiled for ``partners``: which partners
+        match each rule's profile filter (one search per filtered rule) and
+        each condition as plain values, so that matching thousands of
+        partners reads no field."""
         matches = {}
         Partner = self.env["res.partner"].sudo()
         for rule in program.level_ids.rule_ids:
@@ -154,24 +207,19 @@ class PrmStatusEngine(models.AbstractModel):
                 matches[rule.id] = set(
                     Partner.search(domain + [("id", "in", partners.ids)]).ids
                 )
-        return matches
+        return RuleBook(program, matches)
 
     @api.model
     def _rule_holds(self, rule, partner_id, values, profiles, keep=False):
-        if rule.id in profiles and partner_id not in profiles[rule.id]:
-            return False
-        return all(
-            condition._holds(values.get(condition.metric_id.id, 0.0), keep=keep)
-            for condition in rule.condition_ids
-        )
+        return profiles.holds(rule.id, partner_id, values, keep=keep)
 
     @api.model
     def _first_rule(self, level, partner_id, values, profiles, keep=False):
         """The first rule of ``level`` that holds, or an empty recordset."""
-        for rule in level.rule_ids:
-            if self._rule_holds(rule, partner_id, values, profiles, keep=keep):
+        for rule in profiles.rules_of(level):
+            if profiles.holds(rule.id, partner_id, values, keep=keep):
                 return rule
-        return level.rule_ids.browse()
+        return self.env["prm.status.rule"]
 
     @api.model
     def _qualify(self, program, levels, partner_id, values, profiles):
@@ -237,9 +285,7 @@ class PrmStatusEngine(models.AbstractModel):
             keep_rule = self._first_rule(
                 current, decision.partner_id, decision.values, profiles, keep=True
             )
-            if keep_rule and any(
-                condition.has_keep_value for condition in keep_rule.condition_ids
-            ):
+            if keep_rule and profiles.has_keep_values(keep_rule.id):
                 decision.new_level = current
                 decision.rule = keep_rule
                 decision.reason = _("Keeps %s: the keep thresholds hold.", current.name)
@@ -376,6 +422,9 @@ class PrmStatusEngine(models.AbstractModel):
             for decision in decisions
             if decision.at_risk and not (decision.status and decision.status.at_risk)
         ]
+        # Statuses that need the same values are written together: a review
+        # that changes little costs a few statements, not one per partner.
+        updates = defaultdict(list)
         for decision in decisions:
             status = decision.status
             vals = self._status_vals(decision, day, now, trigger)
@@ -383,15 +432,19 @@ class PrmStatusEngine(models.AbstractModel):
                 vals.update(partner_id=decision.partner_id, program_id=program.id)
                 new_statuses.append(vals)
             else:
-                vals = {
-                    key: value
-                    for key, value in vals.items()
-                    if _comparable(status[key]) != (value or False)
-                }
-                if vals:
-                    status.write(vals)
+                changes = tuple(
+                    sorted(
+                        (key, value)
+                        for key, value in vals.items()
+                        if _comparable(status[key]) != (value or False)
+                    )
+                )
+                if changes:
+                    updates[changes].append(status.id)
             if decision.changed or decision.extra.get("override_ended"):
                 changed.append(decision)
+        for changes, status_ids in updates.items():
+            Status.browse(status_ids).write(dict(changes))
         if new_statuses:
             created = Status.create(new_statuses)
             by_partner = {status.partner_id.id: status for status in created}
@@ -407,6 +460,7 @@ class PrmStatusEngine(models.AbstractModel):
             "level_id": decision.new_level.id or False,
             "rule_id": decision.rule.id or False,
             "last_evaluation_date": day,
+            "last_evaluated_at": now,
             "grace_failures": decision.grace_failures,
             "last_failure_date": decision.last_failure_date or False,
             "at_risk": decision.at_risk,
