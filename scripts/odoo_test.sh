@@ -103,7 +103,7 @@ printf '[options]\n' >"$WORK_DIR/odoo.conf"
 # at_install (right after ADDON is installed) and post_install (after all
 # modules are loaded).
 cmd=(
-    timeout -k 60 "$TEST_TIMEOUT"
+    timeout --foreground -k 60 "$TEST_TIMEOUT"
     "$PYTHON" -m odoo
     --config="$WORK_DIR/odoo.conf"
     --database="$TEST_DB"

@@ -43,8 +43,9 @@ where Odoo 18 writes it:
 * ``odoo.modules.loading: Module M demo data failed to install, installed
   without demo data`` is only a WARNING in Odoo; counted as a failure here.
 * Any other ERROR/CRITICAL record: while a test is running it fails that test
-  (as Odoo's own retry logic and runbot do); outside tests (e.g. a broken XML
-  file during install) each record counts as one failure.
+  (Odoo's own test retry treats an error log as a failure too: BaseCase.run,
+  had_error_log); outside tests (e.g. a broken XML file during install) each
+  record counts as one failure.
 
 Closing line, alone on the last line of output::
 
