@@ -6,11 +6,9 @@
     "category": "Sales/CRM",
     "website": "https://github.com/prm-auto-status/prm_auto_status",
     "author": "prm_auto_status developers",
-    "maintainers": [],
     "license": "LGPL-3",
     "development_status": "Beta",
     "application": True,
-    "installable": True,
     "depends": ["sale_management", "crm", "account", "portal", "mail"],
     "external_dependencies": {"python": ["python-dateutil"]},
     "data": [

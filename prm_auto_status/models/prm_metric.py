@@ -2,7 +2,7 @@ from datetime import datetime, time
 
 import pytz
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
@@ -41,7 +41,6 @@ class PrmMetric(models.Model):
     model_name = fields.Char(related="model_id.model", string="Model Name")
     partner_field_id = fields.Many2one(
         "ir.model.fields",
-        string="Partner Field",
         required=True,
         ondelete="cascade",
         domain="[('model_id', '=', model_id), ('ttype', '=', 'many2one'),"
@@ -51,7 +50,6 @@ class PrmMetric(models.Model):
     )
     date_field_id = fields.Many2one(
         "ir.model.fields",
-        string="Date Field",
         required=True,
         ondelete="cascade",
         domain="[('model_id', '=', model_id), ('ttype', 'in', ('date', 'datetime')),"
@@ -79,7 +77,6 @@ class PrmMetric(models.Model):
     )
     currency_rate_field_id = fields.Many2one(
         "ir.model.fields",
-        string="Currency Rate Field",
         ondelete="cascade",
         domain="[('model_id', '=', model_id), ('ttype', '=', 'float'),"
         " ('store', '=', True)]",
@@ -122,14 +119,14 @@ class PrmMetric(models.Model):
         for metric in self:
             model = metric.model_id
             for label, field in (
-                (_("partner field"), metric.partner_field_id),
-                (_("date field"), metric.date_field_id),
-                (_("summed field"), metric.value_field_id),
-                (_("currency rate field"), metric.currency_rate_field_id),
+                (self.env._("partner field"), metric.partner_field_id),
+                (self.env._("date field"), metric.date_field_id),
+                (self.env._("summed field"), metric.value_field_id),
+                (self.env._("currency rate field"), metric.currency_rate_field_id),
             ):
                 if field and field.model_id != model:
                     raise ValidationError(
-                        _(
+                        self.env._(
                             "Metric “%(metric)s”: the %(label)s “%(field)s” is not a "
                             "field of %(model)s. Choose a field of %(model)s.",
                             metric=metric.name,
@@ -140,7 +137,7 @@ class PrmMetric(models.Model):
                     )
             if metric.partner_field_id.relation != "res.partner":
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Metric “%(metric)s”: the partner field must point to "
                         "Contacts (res.partner). Choose a field such as Customer.",
                         metric=metric.name,
@@ -148,7 +145,7 @@ class PrmMetric(models.Model):
                 )
             if metric.date_field_id.ttype not in ("date", "datetime"):
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Metric “%(metric)s”: the date field “%(field)s” is not a "
                         "date. Choose a date or date-time field.",
                         metric=metric.name,
@@ -158,7 +155,7 @@ class PrmMetric(models.Model):
             if metric.aggregation == "sum":
                 if not metric.value_field_id:
                     raise ValidationError(
-                        _(
+                        self.env._(
                             "Metric “%(metric)s” sums a field: choose the field "
                             "to sum, or count records instead.",
                             metric=metric.name,
@@ -166,7 +163,7 @@ class PrmMetric(models.Model):
                     )
                 if metric.value_field_id.ttype not in NUMERIC_FIELD_TYPES:
                     raise ValidationError(
-                        _(
+                        self.env._(
                             "Metric “%(metric)s”: “%(field)s” is not numeric and "
                             "cannot be summed. Choose an integer, decimal or "
                             "monetary field.",
@@ -182,7 +179,7 @@ class PrmMetric(models.Model):
             ):
                 if field and not field.store:
                     raise ValidationError(
-                        _(
+                        self.env._(
                             "Metric “%(metric)s”: the field “%(field)s” is not "
                             "stored in the database and cannot be measured. "
                             "Choose a stored field.",
@@ -198,7 +195,7 @@ class PrmMetric(models.Model):
                 self.env,
                 metric.domain,
                 metric.model_id.model,
-                _("the filter of metric “%s”", metric.name),
+                self.env._("the filter of metric “%s”", metric.name),
             )
 
     def _get_domain(self):

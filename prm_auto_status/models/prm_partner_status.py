@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 
@@ -46,7 +46,7 @@ class PrmPartnerStatus(models.Model):
     )
     override_active = fields.Boolean(string="Manual Override")
     override_reason = fields.Text()
-    override_until = fields.Date(string="Override Until")
+    override_until = fields.Date()
     override_user_id = fields.Many2one("res.users", string="Overridden By")
     proposed_level_id = fields.Many2one(
         "prm.status.level",
@@ -63,9 +63,7 @@ class PrmPartnerStatus(models.Model):
         "the partner had before are left alone.",
     )
     currency_id = fields.Many2one(related="program_id.currency_id")
-    history_ids = fields.One2many(
-        "prm.status.history", compute="_compute_history_ids", string="History"
-    )
+    history_ids = fields.One2many("prm.status.history", compute="_compute_history_ids")
     explanation_html = fields.Html(compute="_compute_explanation_html", sanitize=False)
 
     _sql_constraints = [
@@ -98,7 +96,7 @@ class PrmPartnerStatus(models.Model):
         for status in self:
             if status.level_id and status.level_id.program_id != status.program_id:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "The level “%(level)s” is not a level of program "
                         "“%(program)s”. Choose one of the program's levels.",
                         level=status.level_id.name,
@@ -117,7 +115,9 @@ class PrmPartnerStatus(models.Model):
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
-            "name": _("Set the level of %s by hand", self.partner_id.display_name),
+            "name": self.env._(
+                "Set the level of %s by hand", self.partner_id.display_name
+            ),
             "res_model": "prm.status.override.wizard",
             "view_mode": "form",
             "target": "new",
@@ -137,7 +137,7 @@ class PrmPartnerStatus(models.Model):
         self.ensure_one()
         if date_end and date_end < fields.Date.context_today(self):
             raise ValidationError(
-                _(
+                self.env._(
                     "The override cannot end in the past (%(date)s). Choose today "
                     "or a later date, or leave it empty.",
                     date=date_end,
@@ -165,7 +165,7 @@ class PrmPartnerStatus(models.Model):
 
     def _end_override(self):
         self.ensure_one()
-        reason = _("Override ended by %s.", self.env.user.name)
+        reason = self.env._("Override ended by %s.", self.env.user.name)
         self.write(
             {
                 "override_active": False,

@@ -1,6 +1,6 @@
 import operator as py_operator
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import float_compare
 
@@ -44,7 +44,7 @@ class PrmStatusCondition(models.Model):
     @api.depends("metric_id", "operator", "value")
     def _compute_display_name(self):
         for condition in self:
-            metric_name = condition.metric_id.name or _("(no metric)")
+            metric_name = condition.metric_id.name or self.env._("(no metric)")
             condition.display_name = (
                 f"{metric_name} {condition.operator} {_format_number(condition.value)}"
             )
@@ -54,7 +54,7 @@ class PrmStatusCondition(models.Model):
         for condition in self.filtered("has_keep_value"):
             if condition.operator in ("=", "!="):
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Condition “%s”: a keep threshold only makes sense with "
                         ">=, >, <= or <. Remove the keep threshold.",
                         condition.display_name,
@@ -68,7 +68,7 @@ class PrmStatusCondition(models.Model):
             )
             if too_strict:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Condition “%(condition)s”: the keep value %(keep)s is "
                         "stricter than the entry value %(value)s. A keep value "
                         "must be easier to meet than the entry value.",
@@ -94,7 +94,7 @@ class PrmStatusCondition(models.Model):
         message that says how to fix it (the ORM would raise a bare error)."""
         if "metric_id" in vals and not vals["metric_id"]:
             raise ValidationError(
-                _("A condition needs a metric: choose what is measured.")
+                self.env._("A condition needs a metric: choose what is measured.")
             )
         for fname in ("value", "keep_value"):
             if fname not in vals or isinstance(vals[fname], int | float):
@@ -103,7 +103,7 @@ class PrmStatusCondition(models.Model):
                 float(vals[fname])
             except (TypeError, ValueError):
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "The value “%s” of a condition is not a number. Enter a "
                         "number such as 50000 or 2.5.",
                         vals[fname],

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 from .prm_status_condition import OPERATORS
 from .prm_status_program import PERIOD_MONTHS
@@ -288,7 +288,9 @@ class PrmStatusEngine(models.AbstractModel):
             if keep_rule and profiles.has_keep_values(keep_rule.id):
                 decision.new_level = current
                 decision.rule = keep_rule
-                decision.reason = _("Keeps %s: the keep thresholds hold.", current.name)
+                decision.reason = self.env._(
+                    "Keeps %s: the keep thresholds hold.", current.name
+                )
 
         if status.override_active and self._override_ended(status, day):
             decision.extra["override_ended"] = True
@@ -296,7 +298,7 @@ class PrmStatusEngine(models.AbstractModel):
             decision.held_by_override = True
             decision.extra["proposed_level"] = decision.new_level
             decision.new_level = current
-            decision.reason = _(
+            decision.reason = self.env._(
                 "Manual override by %(user)s: %(reason)s",
                 user=status.override_user_id.name or "",
                 reason=status.override_reason or "",
@@ -310,7 +312,7 @@ class PrmStatusEngine(models.AbstractModel):
 
         # The partner fails its current level.
         if program.downgrade_policy == "never":
-            decision.reason = _(
+            decision.reason = self.env._(
                 "Keeps %s: this program never downgrades.", current.name
             )
             decision.extra["blocked_level"] = decision.new_level
@@ -320,7 +322,7 @@ class PrmStatusEngine(models.AbstractModel):
             months = PERIOD_MONTHS[program.period_unit] * program.min_periods_on_level
             allowed_from = status.date_since + relativedelta(months=months)
             if day < allowed_from:
-                decision.reason = _(
+                decision.reason = self.env._(
                     "Keeps %(level)s until %(date)s: minimum time on the level.",
                     level=current.name,
                     date=allowed_from,
@@ -340,7 +342,7 @@ class PrmStatusEngine(models.AbstractModel):
                     program, day, program.grace_reviews - failures
                 )
                 decision.extra["blocked_level"] = decision.new_level
-                decision.reason = _(
+                decision.reason = self.env._(
                     "Keeps %(level)s, at risk: failed %(count)s of %(grace)s reviews.",
                     level=current.name,
                     count=failures,
@@ -400,7 +402,7 @@ class PrmStatusEngine(models.AbstractModel):
                     rule=self.env["prm.status.rule"],
                     values={},
                     outcome="downgrade",
-                    reason=_("No longer takes part in the program."),
+                    reason=self.env._("No longer takes part in the program."),
                     status=status,
                 )
             )
@@ -601,11 +603,19 @@ class PrmStatusEngine(models.AbstractModel):
             status.granted_tag_ids = (granted - to_remove) | to_add
             notes = []
             if to_add:
-                notes.append(_("tags added: %s", ", ".join(to_add.mapped("name"))))
+                notes.append(
+                    self.env._("tags added: %s", ", ".join(to_add.mapped("name")))
+                )
             if to_remove:
-                notes.append(_("tags removed: %s", ", ".join(to_remove.mapped("name"))))
+                notes.append(
+                    self.env._("tags removed: %s", ", ".join(to_remove.mapped("name")))
+                )
             if "property_product_pricelist" in vals:
-                notes.append(_("pricelist: %s", pricelist.display_name or _("default")))
+                notes.append(
+                    self.env._(
+                        "pricelist: %s", pricelist.display_name or self.env._("default")
+                    )
+                )
             decision.extra["benefits"] = "; ".join(notes)
 
     @api.model
@@ -616,11 +626,11 @@ class PrmStatusEngine(models.AbstractModel):
             .browse([decision.partner_id for decision in decisions])
         )
         for decision, partner in zip(decisions, partners, strict=True):
-            body = _(
+            body = self.env._(
                 "%(program)s: level changed from %(old)s to %(new)s. %(why)s",
                 program=program.name,
-                old=decision.old_level.name or _("none"),
-                new=decision.new_level.name or _("none"),
+                old=decision.old_level.name or self.env._("none"),
+                new=decision.new_level.name or self.env._("none"),
                 why=decision.reason or self._why(decision),
             )
             partner.with_context(prm_no_mark=True).message_post(
@@ -630,10 +640,10 @@ class PrmStatusEngine(models.AbstractModel):
     @api.model
     def _why(self, decision):
         if decision.rule:
-            return _("Rule met: %s.", decision.rule.name)
+            return self.env._("Rule met: %s.", decision.rule.name)
         if decision.new_level:
-            return _("No rule of a higher level is met.")
-        return _("No rule is met.")
+            return self.env._("No rule of a higher level is met.")
+        return self.env._("No rule is met.")
 
     @api.model
     def _send_emails(self, program, decisions):
@@ -659,8 +669,8 @@ class PrmStatusEngine(models.AbstractModel):
     def _schedule_activities(self, program, downgrades, at_risk):
         """Ask each partner's salesperson to follow up a downgrade or a
         partner at risk of one."""
-        items = [(decision, _("Downgraded")) for decision in downgrades] + [
-            (decision, _("At risk of a downgrade")) for decision in at_risk
+        items = [(decision, self.env._("Downgraded")) for decision in downgrades] + [
+            (decision, self.env._("At risk of a downgrade")) for decision in at_risk
         ]
         if not items:
             return
@@ -672,7 +682,7 @@ class PrmStatusEngine(models.AbstractModel):
         for (decision, label), partner in zip(items, partners, strict=True):
             partner.with_context(prm_no_mark=True).activity_schedule(
                 "mail.mail_activity_data_todo",
-                summary=_(
+                summary=self.env._(
                     "%(label)s in %(program)s", label=label, program=program.name
                 ),
                 note=decision.reason or self._why(decision),
@@ -769,21 +779,21 @@ class PrmStatusEngine(models.AbstractModel):
     @api.model
     def _next_review_text(self, decision):
         if not decision:
-            return _("The partner does not take part in this program.")
+            return self.env._("The partner does not take part in this program.")
         if decision.held_by_override:
-            return _("The manual override keeps the level.")
+            return self.env._("The manual override keeps the level.")
         if decision.outcome in ("upgrade", "first") and decision.new_level:
-            return _("Moves to %s.", decision.new_level.name)
+            return self.env._("Moves to %s.", decision.new_level.name)
         if decision.outcome == "downgrade":
             if decision.new_level:
-                return _("Drops to %s.", decision.new_level.name)
-            return _("Loses its level.")
+                return self.env._("Drops to %s.", decision.new_level.name)
+            return self.env._("Loses its level.")
         if decision.at_risk:
-            return _(
+            return self.env._(
                 "Keeps %(level)s but is at risk: it drops at the review of %(date)s.",
                 level=decision.new_level.name,
                 date=decision.at_risk_drop_date,
             )
         if decision.new_level:
-            return _("Keeps %s.", decision.new_level.name)
-        return _("Stays without a level.")
+            return self.env._("Keeps %s.", decision.new_level.name)
+        return self.env._("Stays without a level.")

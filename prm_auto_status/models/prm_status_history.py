@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 TRIGGERS = [
@@ -66,14 +66,21 @@ class PrmStatusHistory(models.Model):
     )
 
     def write(self, vals):
-        raise UserError(
-            _("The status history is a record of what happened and cannot be edited.")
-        )
+        # Only a module upgrade may touch rows (e.g. translations, ORM
+        # housekeeping); users and code may not.
+        if not self.env.context.get("install_mode"):
+            raise UserError(
+                self.env._(
+                    "The status history is a record of what happened and cannot be "
+                    "edited."
+                )
+            )
+        return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_never(self):
         raise UserError(
-            _(
+            self.env._(
                 "The status history is a record of what happened and cannot be "
                 "deleted. Archive the program instead."
             )

@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 
@@ -53,7 +53,7 @@ class PrmStatusLevel(models.Model):
             )
             if twins:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Levels “%(level)s” and “%(other)s” of program “%(program)s” "
                         "both have rank %(rank)s. Give each level of a program its "
                         "own rank.",
@@ -70,7 +70,7 @@ class PrmStatusLevel(models.Model):
             pricelist_company = level.pricelist_id.company_id
             if pricelist_company and pricelist_company != level.program_id.company_id:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Level “%(level)s”: the pricelist “%(pricelist)s” belongs to "
                         "%(company)s, not to the program's company %(program_company)s."
                         " Choose a pricelist of %(program_company)s or one shared by "

@@ -4,7 +4,7 @@ import time
 import pytz
 from dateutil.relativedelta import relativedelta
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
@@ -29,7 +29,7 @@ def check_domain_for_model(env, domain, model_name, label):
         parsed = safe_eval(domain or "[]")
     except Exception as error:
         raise ValidationError(
-            _(
+            env._(
                 "The domain of %(label)s cannot be read (%(error)s). Edit it with "
                 "the domain editor, or write a list such as "
                 "[('is_company', '=', True)].",
@@ -39,7 +39,7 @@ def check_domain_for_model(env, domain, model_name, label):
         ) from error
     if not isinstance(parsed, list | tuple):
         raise ValidationError(
-            _(
+            env._(
                 "The domain of %(label)s must be a list of conditions, such as "
                 "[('is_company', '=', True)].",
                 label=label,
@@ -49,7 +49,7 @@ def check_domain_for_model(env, domain, model_name, label):
         env[model_name].sudo()._search(list(parsed))
     except Exception as error:
         raise ValidationError(
-            _(
+            env._(
                 "The domain of %(label)s is not valid for %(model)s: %(error)s. "
                 "Check the field names with the domain editor.",
                 label=label,
@@ -240,7 +240,7 @@ class PrmStatusProgram(models.Model):
         for program in self:
             if program.period_mode == "last_n" and program.period_count < 1:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Program “%(program)s”: the number of periods must be 1 or "
                         "more (it is %(count)s).",
                         program=program.name,
@@ -253,7 +253,7 @@ class PrmStatusProgram(models.Model):
         for program in self:
             if program.downgrade_policy == "grace" and program.grace_reviews < 1:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Program “%(program)s”: the number of failed reviews before "
                         "a downgrade must be 1 or more; choose 'Immediately' to "
                         "drop partners at the first failed review.",
@@ -262,7 +262,7 @@ class PrmStatusProgram(models.Model):
                 )
             if program.min_periods_on_level < 0:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Program “%(program)s”: the minimum number of periods on a "
                         "level cannot be negative; use 0 for no minimum.",
                         program=program.name,
@@ -276,7 +276,7 @@ class PrmStatusProgram(models.Model):
                 self.env,
                 program.partner_domain,
                 "res.partner",
-                _("the participants of program “%s”", program.name),
+                self.env._("the participants of program “%s”", program.name),
             )
 
     @api.model_create_multi
@@ -307,7 +307,7 @@ class PrmStatusProgram(models.Model):
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
-            "name": _("Evaluate %s", self.name),
+            "name": self.env._("Evaluate %s", self.name),
             "res_model": "prm.status.evaluate.wizard",
             "view_mode": "form",
             "target": "new",
@@ -317,7 +317,7 @@ class PrmStatusProgram(models.Model):
     def action_preview(self):
         """Open the evaluation wizard in preview mode: nothing is saved."""
         action = self.action_evaluate_now()
-        action["name"] = _("Preview %s", self.name)
+        action["name"] = self.env._("Preview %s", self.name)
         action["context"] = dict(action["context"], prm_preview=True)
         return action
 
@@ -365,7 +365,13 @@ class PrmStatusProgram(models.Model):
         ``partners`` when given."""
         self.ensure_one()
         # A company does not take part in its own partner program.
-        own_companies = self.env["res.company"].sudo().search([]).partner_id
+        own_companies = (
+            self.env["res.company"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("partner_id", "!=", False)])
+            .partner_id
+        )
         domain = self._get_participant_domain() + [
             ("company_id", "in", [False, self.company_id.id]),
             ("id", "not in", own_companies.ids),
@@ -411,7 +417,7 @@ class PrmStatusProgram(models.Model):
     def _raise_if_locked(self):
         if not self._lock_for_review():
             raise UserError(
-                _(
+                self.env._(
                     "A review of “%s” is running right now. Wait until it ends "
                     "and try again.",
                     self.name,

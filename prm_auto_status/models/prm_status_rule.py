@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.tools.safe_eval import safe_eval
 
 from .prm_status_program import check_domain_for_model
@@ -40,8 +40,10 @@ class PrmStatusRule(models.Model):
         for rule in self:
             parts = [condition.display_name for condition in rule.condition_ids]
             if rule._get_profile_domain():
-                parts.append(_("partner profile matches"))
-            rule.summary = _(" and ").join(parts) if parts else _("always")
+                parts.append(self.env._("partner profile matches"))
+            rule.summary = (
+                self.env._(" and ").join(parts) if parts else self.env._("always")
+            )
 
     @api.constrains("profile_domain")
     def _check_profile_domain(self):
@@ -50,7 +52,7 @@ class PrmStatusRule(models.Model):
                 self.env,
                 rule.profile_domain,
                 "res.partner",
-                _("the partner profile of rule “%s”", rule.name),
+                self.env._("the partner profile of rule “%s”", rule.name),
             )
 
     @api.model_create_multi

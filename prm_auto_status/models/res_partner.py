@@ -42,7 +42,7 @@ class ResPartner(models.Model):
     )
 
     def init(self):
-        super().init()
+        res = super().init()
         # The daily job looks for the few marked partners among many.
         self.env.cr.execute(
             SQL(
@@ -50,6 +50,7 @@ class ResPartner(models.Model):
                 "ON res_partner (id) WHERE prm_review_needed"
             )
         )
+        return res
 
     @api.depends("prm_status_ids.level_id")
     def _compute_prm_level_ids(self):

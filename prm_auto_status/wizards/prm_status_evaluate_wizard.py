@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 
 class PrmStatusEvaluateWizard(models.TransientModel):
@@ -32,7 +32,9 @@ class PrmStatusEvaluateWizard(models.TransientModel):
         for wizard in self:
             if wizard.program_id and wizard.date:
                 start, end = wizard.program_id._get_period(wizard.date)
-                wizard.period_text = _("%(start)s to %(end)s", start=start, end=end)
+                wizard.period_text = self.env._(
+                    "%(start)s to %(end)s", start=start, end=end
+                )
             else:
                 wizard.period_text = False
 
@@ -73,7 +75,7 @@ class PrmStatusEvaluateWizard(models.TransientModel):
             for level_id, count in counts.items()
         ]
         self.previewed = True
-        self.result_text = _(
+        self.result_text = self.env._(
             "%(changes)s of %(total)s partners would change level.",
             changes=sum(1 for decision in decisions if decision.changed),
             total=len(decisions),
@@ -92,8 +94,8 @@ class PrmStatusEvaluateWizard(models.TransientModel):
             "tag": "display_notification",
             "params": {
                 "type": "success",
-                "title": _("Evaluation done"),
-                "message": _(
+                "title": self.env._("Evaluation done"),
+                "message": self.env._(
                     "%(total)s partners evaluated, %(changed)s changed level.",
                     total=len(decisions),
                     changed=changed,
@@ -109,7 +111,7 @@ class PrmStatusEvaluateWizard(models.TransientModel):
             "res_id": self.id,
             "view_mode": "form",
             "target": "new",
-            "name": _("Preview of %s", self.program_id.name),
+            "name": self.env._("Preview of %s", self.program_id.name),
         }
 
 

@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 
@@ -12,7 +12,6 @@ class PrmStatusOverrideWizard(models.TransientModel):
     program_id = fields.Many2one(related="status_id.program_id")
     level_id = fields.Many2one(
         "prm.status.level",
-        string="Level",
         domain="[('program_id', '=', program_id)]",
     )
     reason = fields.Text(required=True)
@@ -28,7 +27,7 @@ class PrmStatusOverrideWizard(models.TransientModel):
         for wizard in self:
             if wizard.date_end and wizard.date_end < today:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "The override cannot end in the past (%(date)s). Choose "
                         "today or a later date, or leave it empty.",
                         date=wizard.date_end,
