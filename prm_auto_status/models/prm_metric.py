@@ -235,6 +235,8 @@ class PrmMetric(models.Model):
         query.add_where(SQL("%s = ANY(%s)", commercial_sql, list(partner_ids)))
         value_sql = self._value_sql(Model, table, query)
         query.groupby = commercial_sql
+        # The query is plain SQL: pending ORM changes must reach the database.
+        self.env.flush_all()
         self.env.cr.execute(query.select(commercial_sql, value_sql))
         return {
             partner_id: value or 0.0 for partner_id, value in self.env.cr.fetchall()

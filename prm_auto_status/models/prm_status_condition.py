@@ -81,7 +81,7 @@ class PrmStatusCondition(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
-            self._check_input(vals)
+            self._check_input(dict({"metric_id": False}, **vals))
         return super().create(vals_list)
 
     def write(self, vals):

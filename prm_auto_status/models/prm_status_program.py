@@ -1,6 +1,7 @@
 import logging
 import time
 
+import psycopg2.errors
 import pytz
 from dateutil.relativedelta import relativedelta
 
@@ -10,6 +11,12 @@ from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
 
 _logger = logging.getLogger(__name__)
+
+CONCURRENCY_ERRORS = (
+    psycopg2.errors.SerializationFailure,
+    psycopg2.errors.LockNotAvailable,
+    psycopg2.errors.DeadlockDetected,
+)
 
 PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 REVIEW_CRONS = {
@@ -348,6 +355,15 @@ class PrmStatusProgram(models.Model):
             .date()
         )
 
+    def _review_day(self):
+        """The day a review started now counts as: today in the program's
+        timezone, or in UTC when that is later. The jobs run early in the
+        morning UTC; west of UTC it is still the eve of the scheduled day,
+        and the review of 1 May must measure April, not March."""
+        return max(
+            self._today(), fields.Date.context_today(self.with_context(tz="UTC"))
+        )
+
     def _get_period(self, day):
         """Return (first day, last day) of the period the metrics of an
         evaluation on ``day`` cover; both included."""
@@ -480,22 +496,24 @@ class PrmStatusProgram(models.Model):
         Partner = self.env["res.partner"].sudo().with_context(active_test=False)
         marked = Partner.search([("prm_review_needed", "=", True)])
         batch, rest = marked[:batch_size], marked[batch_size:]
-        changed = failed = 0
+        changed = 0
+        failed = self.env["res.partner"]
         for program in self.search([("state", "=", "running")]):
             if not program._is_reviewable() or not program._lock_for_review(wait=True):
                 continue
             decisions, failures = program._evaluate_safely(
-                batch, day or program._today(), "profile"
+                batch, day or program._review_day(), "profile"
             )
             changed += sum(1 for decision in decisions if decision.changed)
-            failed += len(failures)
-        batch._prm_unmark()
+            failed = failed.union(*failures)
+        # Partners that failed stay marked and are tried again next time.
+        (batch - failed)._prm_unmark()
         _logger.info(
             "Profile changes: %s partners evaluated, %s levels changed, "
             "%s failed, %.2f seconds",
             len(batch),
             changed,
-            failed,
+            len(failed),
             time.monotonic() - started,
         )
         self.env["ir.cron"]._notify_progress(done=len(batch), remaining=len(rest))
@@ -543,7 +561,7 @@ class PrmStatusProgram(models.Model):
         run; return (partners done, partners remaining)."""
         self.ensure_one()
         if not self.review_date_pending:
-            self.review_date_pending = self._today()
+            self.review_date_pending = self._review_day()
         day = self.review_date_pending
         todo = self._partners_to_review(day)
         batch = todo[:limit]
@@ -581,9 +599,14 @@ class PrmStatusProgram(models.Model):
         one so that a partner that raises is logged and skipped while the
         others go on. Returns (decisions, failed partners)."""
         self.ensure_one()
+        # Pending writes of the caller must not fail inside a savepoint and
+        # be taken for a partner's failure.
+        self.env.flush_all()
         try:
             with self.env.cr.savepoint():
                 return self._evaluate(partners, day, trigger=trigger), []
+        except CONCURRENCY_ERRORS:
+            raise
         except Exception:  # noqa: BLE001 - retried partner by partner below
             _logger.debug("Program %s: batch failed, retrying one by one", self.name)
         decisions, failures = [], []
@@ -591,6 +614,10 @@ class PrmStatusProgram(models.Model):
             try:
                 with self.env.cr.savepoint():
                     decisions += self._evaluate(partner, day, trigger=trigger)
+            except CONCURRENCY_ERRORS:
+                # Another transaction changed the same rows: the whole job
+                # is retried by the scheduler, not one partner skipped.
+                raise
             except Exception as error:  # noqa: BLE001 - logged, partner skipped
                 _logger.warning(
                     "Program %s: partner %s (id %s) could not be evaluated: %s",
