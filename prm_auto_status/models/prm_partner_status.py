@@ -26,6 +26,10 @@ class PrmPartnerStatus(models.Model):
     )
     level_rank = fields.Integer(related="level_id.rank", store=True)
     date_since = fields.Date(string="On Level Since")
+    upgrade_date = fields.Date(
+        string="Last Upgrade",
+        help="The minimum time on a level counts from the last upgrade.",
+    )
     last_evaluation_date = fields.Date(
         help="The date the partner was last evaluated as of."
     )

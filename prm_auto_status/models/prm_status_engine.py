@@ -164,11 +164,18 @@ class PrmStatusEngine(models.AbstractModel):
         participants = program._get_participants(partner)
         status = self._get_statuses(program, partner)
         measure = self._measure(program, participants, day)
+        # The policy is applied as the next scheduled review would apply it,
+        # on today's figures: "if nothing changes".
+        next_review = self._review_after(program, day, 1)
         decisions = self._decide(
-            program, participants, status, measure, day, "review", simulate=True
+            program, participants, status, measure, next_review, "review"
         )
         decision = decisions[0] if decisions else None
-        return self._build_explanation(program, partner, status, measure, decision, day)
+        explanation = self._build_explanation(
+            program, partner, status, measure, decision, day
+        )
+        explanation["next_review_date"] = next_review
+        return explanation
 
     # ------------------------------------------------------------------
     # Step 1: measure
@@ -181,7 +188,8 @@ class PrmStatusEngine(models.AbstractModel):
         metrics = program.level_ids.rule_ids.condition_ids.metric_id
         tz = program._get_tz()
         end_excluded = period_end + relativedelta(days=1)
-        for metric in metrics:
+        # Metric definitions are configuration, read whatever the user's rights.
+        for metric in metrics.sudo():
             per_partner = metric._read_values(
                 partners.ids, period_start, end_excluded, program.company_id, tz
             )
@@ -246,9 +254,7 @@ class PrmStatusEngine(models.AbstractModel):
         return self.env["prm.partner.status"].sudo().search(domain)
 
     @api.model
-    def _decide(
-        self, program, partners, statuses, measure, day, trigger, simulate=False
-    ):
+    def _decide(self, program, partners, statuses, measure, day, trigger):
         levels = program._get_levels()
         profiles = self._profile_matches(program, partners)
         status_by_partner = {status.partner_id.id: status for status in statuses}
@@ -318,9 +324,9 @@ class PrmStatusEngine(models.AbstractModel):
             decision.extra["blocked_level"] = decision.new_level
             decision.new_level = current
             return
-        if program.min_periods_on_level and status.date_since:
+        if program.min_periods_on_level and status.upgrade_date:
             months = PERIOD_MONTHS[program.period_unit] * program.min_periods_on_level
-            allowed_from = status.date_since + relativedelta(months=months)
+            allowed_from = status.upgrade_date + relativedelta(months=months)
             if day < allowed_from:
                 decision.reason = self.env._(
                     "Keeps %(level)s until %(date)s: minimum time on the level.",
@@ -331,6 +337,17 @@ class PrmStatusEngine(models.AbstractModel):
                 decision.new_level = current
                 return
         if program.downgrade_policy == "grace":
+            if trigger != "review":
+                # Only scheduled reviews count toward the grace period; an
+                # evaluation in between leaves the partner where it stands.
+                decision.at_risk = status.at_risk
+                decision.at_risk_drop_date = status.at_risk_drop_date
+                decision.extra["blocked_level"] = decision.new_level
+                decision.new_level = current
+                decision.reason = self.env._(
+                    "Keeps %s until the next scheduled review.", current.name
+                )
+                return
             failures = status.grace_failures
             if status.last_failure_date != day:
                 failures += 1
@@ -472,6 +489,8 @@ class PrmStatusEngine(models.AbstractModel):
             vals["last_review_date"] = day
         if decision.changed:
             vals["date_since"] = day
+            if self._direction(decision) == "up":
+                vals["upgrade_date"] = day
         proposed = decision.extra.get("proposed_level")
         vals["proposed_level_id"] = proposed.id if proposed else False
         if decision.extra.get("override_ended"):
@@ -772,9 +791,10 @@ class PrmStatusEngine(models.AbstractModel):
         """Percentage of the way to a 'more is better' target, 0 to 100."""
         if condition.operator not in (">=", ">"):
             return 100 if condition._holds(value) else 0
-        if threshold <= 0:
+        if threshold <= 0 or condition._holds(value):
             return 100
-        return max(0, min(100, round(value * 100 / threshold)))
+        # Rounded down, so that 100% is only shown once the target is met.
+        return max(0, min(99, int(value * 100 // threshold)))
 
     @api.model
     def _next_review_text(self, decision):
