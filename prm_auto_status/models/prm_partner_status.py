@@ -162,9 +162,11 @@ class PrmPartnerStatus(models.Model):
                 else self.date_since,
             }
         )
-        self._record_manual_change(old_level, "override", reason)
-        self.env["prm.status.engine"]._after_changes_for_statuses(
+        decisions = self.env["prm.status.engine"]._after_changes_for_statuses(
             self, old_level, "override"
+        )
+        self._record_manual_change(
+            old_level, "override", reason, benefits=decisions[0].extra.get("benefits")
         )
 
     def _end_override(self):
@@ -179,7 +181,7 @@ class PrmPartnerStatus(models.Model):
         )
         self._record_manual_change(self.level_id, "override_end", reason)
 
-    def _record_manual_change(self, old_level, trigger, reason):
+    def _record_manual_change(self, old_level, trigger, reason, benefits=False):
         engine = self.env["prm.status.engine"]
         return (
             self.env["prm.status.history"]
@@ -194,6 +196,7 @@ class PrmPartnerStatus(models.Model):
                     "evaluation_date": fields.Date.context_today(self),
                     "trigger": trigger,
                     "reason": reason,
+                    "benefits": benefits or False,
                     "user_id": self.env.user.id,
                 }
             )

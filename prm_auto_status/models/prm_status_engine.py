@@ -165,8 +165,12 @@ class PrmStatusEngine(models.AbstractModel):
         status = self._get_statuses(program, partner)
         measure = self._measure(program, participants, day)
         # The policy is applied as the next scheduled review would apply it,
-        # on today's figures: "if nothing changes".
+        # on today's figures: "if nothing changes". On a review day, before
+        # the review ran, that review is today's.
         next_review = self._review_after(program, day, 1)
+        is_review_day = self._review_after(program, day - relativedelta(days=1), 1)
+        if is_review_day == day and not (status and status.last_review_date == day):
+            next_review = day
         decisions = self._decide(
             program, participants, status, measure, next_review, "review"
         )
@@ -586,6 +590,7 @@ class PrmStatusEngine(models.AbstractModel):
             for status in statuses
         ]
         self._after_changes(statuses.program_id, decisions, trigger)
+        return decisions
 
     @api.model
     def _grant_benefits(self, decisions):
@@ -614,7 +619,8 @@ class PrmStatusEngine(models.AbstractModel):
             pricelist = new.pricelist_id
             if not pricelist and old.pricelist_id == partner.property_product_pricelist:
                 pricelist = self.env["product.pricelist"]
-                vals["property_product_pricelist"] = False
+                # Back to the pricelist Odoo would choose by itself.
+                vals["specific_property_product_pricelist"] = False
             if pricelist and pricelist != partner.property_product_pricelist:
                 vals["property_product_pricelist"] = pricelist.id
             if vals:
@@ -629,7 +635,10 @@ class PrmStatusEngine(models.AbstractModel):
                 notes.append(
                     self.env._("tags removed: %s", ", ".join(to_remove.mapped("name")))
                 )
-            if "property_product_pricelist" in vals:
+            if {
+                "property_product_pricelist",
+                "specific_property_product_pricelist",
+            } & set(vals):
                 notes.append(
                     self.env._(
                         "pricelist: %s", pricelist.display_name or self.env._("default")

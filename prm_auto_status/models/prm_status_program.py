@@ -206,7 +206,9 @@ class PrmStatusProgram(models.Model):
         ),
     )
     level_ids = fields.One2many("prm.status.level", "program_id", string="Levels")
-    status_ids = fields.One2many("prm.partner.status", "program_id")
+    status_ids = fields.One2many(
+        "prm.partner.status", "program_id", groups="prm_auto_status.group_prm_user"
+    )
     status_count = fields.Integer(compute="_compute_status_count")
     last_review_date = fields.Date(readonly=True, copy=False)
     review_date_pending = fields.Date(

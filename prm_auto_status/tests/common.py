@@ -18,6 +18,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import Command
 from odoo.tests import TransactionCase, freeze_time
+from odoo.tools import SQL
 
 # Evaluated on 2 April 2026, the last closed month is March 2026.
 APRIL_2 = date(2026, 4, 2)
@@ -187,15 +188,21 @@ class PrmStatusCase(TransactionCase):
     @classmethod
     def create_lead(cls, partner, created, kind="lead", outcome=None, closed=None):
         """A lead or opportunity created at ``created``; ``outcome`` "won"
-        (won at ``closed``, default ``created``) or "lost"."""
+        (won at ``closed``, default ``created``) or "lost".
+
+        The ORM stamps the creation date with the database clock, which no
+        frozen time reaches: the date is set in the table afterwards."""
         lead = cls.env["crm.lead"].create(
             {
                 "name": f"{partner.name}: {kind} of {created}",
                 "partner_id": partner.id,
                 "type": kind,
-                "create_date": created,
             }
         )
+        cls.env.cr.execute(
+            SQL("UPDATE crm_lead SET create_date = %s WHERE id = %s", created, lead.id)
+        )
+        lead.invalidate_recordset(["create_date"])
         if outcome == "won":
             with freeze_time(closed or created):
                 lead.action_set_won()

@@ -45,8 +45,9 @@ class PrmStatusEvaluateWizard(models.TransientModel):
         """Run the engine without saving and list the partners that would
         change level, with the count per level."""
         self.ensure_one()
+        # Previewed as the scheduled review of that date would decide.
         decisions = self.program_id._evaluate(
-            self._partners(), self.date, trigger="manual", apply=False
+            self._partners(), self.date, trigger="review", apply=False
         )
         metrics = self.program_id.level_ids.rule_ids.condition_ids.metric_id
         engine = self.env["prm.status.engine"]
