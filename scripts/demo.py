@@ -116,7 +116,11 @@ def print_table(headers, rows):
 def show_review(env, program, day):
     decisions = program._evaluate(day=day, trigger="review")
     start, end = program._get_period(day)
+    # Every metric, also those no rule of the program uses, for the same period.
     metrics = env["prm.metric"].search([])
+    measure = env["prm.status.engine"]._measure(
+        program, program._get_participants(), day, metrics=metrics
+    )
     title(f"{program.name}: review as of {day} (metrics from {start} to {end})")
     partners = env["res.partner"].browse([d.partner_id for d in decisions])
     names = {partner.id: partner.display_name for partner in partners}
@@ -126,7 +130,10 @@ def show_review(env, program, day):
     ):
         rows.append(
             [names[decision.partner_id]]
-            + [format_value(m, decision.values.get(m.id, 0.0)) for m in metrics]
+            + [
+                format_value(m, measure.of(decision.partner_id).get(m.id, 0.0))
+                for m in metrics
+            ]
             + [decision.new_level.name or "-", decision.rule.name or "(start level)"]
         )
     print_table(["Partner"] + metrics.mapped("name") + ["Level", "Rule"], rows)

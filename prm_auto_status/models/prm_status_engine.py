@@ -186,10 +186,13 @@ class PrmStatusEngine(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _measure(self, program, partners, day):
+    def _measure(self, program, partners, day, metrics=None):
+        """Values of ``metrics`` (default: those the program's rules use) for
+        ``partners`` over the program's period for an evaluation on ``day``."""
         period_start, period_end = program._get_period(day)
         values = {partner_id: {} for partner_id in partners.ids}
-        metrics = program.level_ids.rule_ids.condition_ids.metric_id
+        if metrics is None:
+            metrics = program.level_ids.rule_ids.condition_ids.metric_id
         tz = program._get_tz()
         end_excluded = period_end + relativedelta(days=1)
         # Metric definitions are configuration, read whatever the user's rights.
