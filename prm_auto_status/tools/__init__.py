@@ -1,2 +1,0 @@
-from . import benchmark_data
-from . import benchmark_measure
