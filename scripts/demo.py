@@ -270,8 +270,15 @@ def show_portal(env, db, addons_path):
     )
     print("Status page: http://localhost:8069/my/status")
     print()
-    print("Start Odoo on this database with:")
-    print(f"  {sys.executable} -m odoo -d {db} --addons-path={addons_path}")
+    print("Start Odoo on this database (on this machine only, port 8069) with:")
+    print(
+        f"  {sys.executable} -m odoo -d {db} --addons-path={addons_path} "
+        "--http-interface=127.0.0.1 --http-port=8069"
+    )
+    print(
+        "then open http://localhost:8069/odoo and log in as admin / admin "
+        "(Partner Status menu), or as the portal user above."
+    )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ An evaluation runs in four steps, each set-based over a batch of partners:
 
 import logging
 from collections import defaultdict
+from datetime import date
 from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
@@ -159,10 +160,13 @@ class PrmStatusEngine(models.AbstractModel):
         """Return a dict telling why ``partner`` stands where it does in
         ``program``: values, conditions met or not with their gaps, keep
         thresholds and what the next review does if nothing changes."""
-        day = day or program._today()
         partner = partner.commercial_partner_id
         participants = program._get_participants(partner)
         status = self._get_statuses(program, partner)
+        if day is None:
+            # Today, unless the level was set by an evaluation dated later
+            # (a review run ahead of time): its figures are the ones shown.
+            day = max(program._today(), status.last_evaluation_date or date.min)
         measure = self._measure(program, participants, day)
         # The policy is applied as the next scheduled review would apply it,
         # on today's figures: "if nothing changes". On a review day, before
