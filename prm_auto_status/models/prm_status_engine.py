@@ -14,8 +14,8 @@ An evaluation runs in four steps, each set-based over a batch of partners:
 
 import logging
 from collections import defaultdict
-from datetime import date
 from dataclasses import dataclass, field
+from datetime import date
 
 from dateutil.relativedelta import relativedelta
 
