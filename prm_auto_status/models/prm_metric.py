@@ -3,7 +3,7 @@ from datetime import datetime, time
 import pytz
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
 
@@ -26,6 +26,7 @@ class PrmMetric(models.Model):
 
     name = fields.Char(required=True, translate=True)
     code = fields.Char(
+        copy=False,
         help="Technical name used in exports and scripts; unique.",
     )
     sequence = fields.Integer(default=10)
@@ -135,6 +136,17 @@ class PrmMetric(models.Model):
                             model=model.model,
                         )
                     )
+            rate_field = metric.currency_rate_field_id
+            if rate_field and rate_field.ttype not in NUMERIC_FIELD_TYPES:
+                raise ValidationError(
+                    self.env._(
+                        "Metric “%(metric)s”: the currency rate field “%(field)s” is "
+                        "not a number. Choose a decimal field holding a rate, such as "
+                        "Currency Rate, or none.",
+                        metric=metric.name,
+                        field=rate_field.name,
+                    )
+                )
             if metric.partner_field_id.relation != "res.partner":
                 raise ValidationError(
                     self.env._(
@@ -187,6 +199,23 @@ class PrmMetric(models.Model):
                             field=field.name,
                         )
                     )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_used(self):
+        conditions = (
+            self.env["prm.status.condition"]
+            .sudo()
+            .search([("metric_id", "in", self.ids)], limit=1)
+        )
+        if conditions:
+            raise UserError(
+                self.env._(
+                    "Metric “%(metric)s” is used by rule “%(rule)s”. Remove it from "
+                    "the rules first, or archive the metric.",
+                    metric=conditions.metric_id.name,
+                    rule=conditions.rule_id.name,
+                )
+            )
 
     @api.constrains("domain", "model_id")
     def _check_domain(self):

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 
 class PrmPartnerStatus(models.Model):
@@ -49,12 +49,15 @@ class PrmPartnerStatus(models.Model):
         help="The review at which the partner drops if nothing changes.",
     )
     override_active = fields.Boolean(string="Manual Override")
-    override_reason = fields.Text()
+    override_reason = fields.Text(groups="prm_auto_status.group_prm_user")
     override_until = fields.Date()
-    override_user_id = fields.Many2one("res.users", string="Overridden By")
+    override_user_id = fields.Many2one(
+        "res.users", string="Overridden By", groups="prm_auto_status.group_prm_user"
+    )
     proposed_level_id = fields.Many2one(
         "prm.status.level",
         string="Engine Would Set",
+        groups="prm_auto_status.group_prm_user",
         help="During a manual override: the level the last review would have set.",
     )
     granted_tag_ids = fields.Many2many(
@@ -115,6 +118,45 @@ class PrmPartnerStatus(models.Model):
             self.program_id, self.partner_id, day=day
         )
 
+    @api.constrains("override_active", "override_until")
+    def _check_override_until(self):
+        today = fields.Date.context_today(self)
+        for status in self:
+            if (
+                status.override_active
+                and status.override_until
+                and status.override_until < today
+                and not self.env.context.get("prm_engine")
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "The override cannot end in the past (%(date)s). Choose today "
+                        "or a later date, or leave it empty.",
+                        date=status.override_until,
+                    )
+                )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.context.get("prm_engine") and any(
+            vals.get("level_id") for vals in vals_list
+        ):
+            self._raise_level_by_hand()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "level_id" in vals and not self.env.context.get("prm_engine"):
+            self._raise_level_by_hand()
+        return super().write(vals)
+
+    def _raise_level_by_hand(self):
+        raise UserError(
+            self.env._(
+                "A partner's level is set by the reviews, or by hand with “Set level "
+                "by hand” on its status, which records the change in the history."
+            )
+        )
+
     def action_override(self):
         self.ensure_one()
         return {
@@ -148,7 +190,7 @@ class PrmPartnerStatus(models.Model):
                 )
             )
         old_level = self.level_id
-        self.write(
+        self.with_context(prm_engine=True).write(
             {
                 "level_id": level.id or False,
                 "override_active": True,

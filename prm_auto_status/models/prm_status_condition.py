@@ -1,3 +1,4 @@
+import math
 import operator as py_operator
 
 from odoo import api, fields, models
@@ -30,6 +31,7 @@ class PrmStatusCondition(models.Model):
         "prm.status.rule", required=True, ondelete="cascade", index=True
     )
     level_id = fields.Many2one(related="rule_id.level_id", store=True)
+    company_id = fields.Many2one(related="rule_id.company_id", store=True)
     metric_id = fields.Many2one("prm.metric", required=True, ondelete="restrict")
     operator = fields.Selection(
         [(op, op) for op in OPERATORS], required=True, default=">="
@@ -97,10 +99,12 @@ class PrmStatusCondition(models.Model):
                 self.env._("A condition needs a metric: choose what is measured.")
             )
         for fname in ("value", "keep_value"):
-            if fname not in vals or isinstance(vals[fname], int | float):
+            if fname not in vals:
                 continue
             try:
-                float(vals[fname])
+                number = float(vals[fname])
+                if not math.isfinite(number):
+                    raise ValueError(number)
             except (TypeError, ValueError):
                 raise ValidationError(
                     self.env._(

@@ -261,7 +261,10 @@ class PrmStatusEngine(models.AbstractModel):
     def _get_statuses(self, program, partners=None):
         domain = [("program_id", "=", program.id)]
         if partners is not None:
-            domain.append(("partner_id", "in", partners.commercial_partner_id.ids))
+            # The partners' own statuses too: a company that became a contact
+            # holds a status it must lose.
+            partner_ids = set(partners.ids) | set(partners.commercial_partner_id.ids)
+            domain.append(("partner_id", "in", list(partner_ids)))
         return self.env["prm.partner.status"].sudo().search(domain)
 
     @api.model
@@ -443,7 +446,7 @@ class PrmStatusEngine(models.AbstractModel):
     @api.model
     def _apply(self, program, decisions, measure, day, trigger):
         """Save statuses and history rows for ``decisions`` in bulk."""
-        Status = self.env["prm.partner.status"].sudo()
+        Status = self.env["prm.partner.status"].sudo().with_context(prm_engine=True)
         now = fields.Datetime.now()
         new_statuses = []
         changed = []
@@ -616,7 +619,11 @@ class PrmStatusEngine(models.AbstractModel):
             granted = (
                 status.granted_tag_ids if status else self.env["res.partner.category"]
             )
-            to_remove = granted - new.tag_ids
+            # A tag that another program's level gives the partner stays.
+            other_levels = partner.prm_status_ids.filtered(
+                lambda other, status=status: other != status
+            ).level_id
+            to_remove = granted - new.tag_ids - other_levels.tag_ids
             to_add = new.tag_ids - partner.category_id
             vals = {}
             if to_remove or to_add:

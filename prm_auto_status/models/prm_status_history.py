@@ -55,14 +55,17 @@ class PrmStatusHistory(models.Model):
     rule_id = fields.Many2one(
         "prm.status.rule", string="Matched Rule", ondelete="set null", readonly=True
     )
-    reason = fields.Text(readonly=True)
+    reason = fields.Text(readonly=True, groups="prm_auto_status.group_prm_user")
     benefits = fields.Text(
         string="Benefits Changed",
         readonly=True,
         help="Pricelist and tags changed with the level.",
     )
     user_id = fields.Many2one(
-        "res.users", default=lambda self: self.env.user, readonly=True
+        "res.users",
+        default=lambda self: self.env.user,
+        readonly=True,
+        groups="prm_auto_status.group_prm_user",
     )
 
     def write(self, vals):

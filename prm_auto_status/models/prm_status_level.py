@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 
 class PrmStatusLevel(models.Model):
@@ -47,6 +47,8 @@ class PrmStatusLevel(models.Model):
 
     @api.constrains("rank", "program_id")
     def _check_rank_unique(self):
+        if self.env.context.get("prm_defer_rank_check"):
+            return
         for level in self:
             twins = level.program_id.level_ids.filtered(
                 lambda other, level=level: other.rank == level.rank and other != level
@@ -63,6 +65,44 @@ class PrmStatusLevel(models.Model):
                         rank=level.rank,
                     )
                 )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_used(self):
+        statuses = (
+            self.env["prm.partner.status"]
+            .sudo()
+            .search([("level_id", "in", self.ids)], limit=1)
+        )
+        if statuses:
+            raise UserError(
+                self.env._(
+                    "Partners are on level “%s”. Move them to another level (or let "
+                    "a review do it) before deleting it.",
+                    statuses.level_id.name,
+                )
+            )
+        history = (
+            self.env["prm.status.history"]
+            .sudo()
+            .search(
+                [
+                    "|",
+                    ("old_level_id", "in", self.ids),
+                    ("new_level_id", "in", self.ids),
+                ],
+                limit=1,
+            )
+        )
+        if history:
+            raise UserError(
+                self.env._(
+                    "The status history mentions level “%s” and must stay readable. "
+                    "Remove its rules instead, so that no partner reaches it.",
+                    (history.old_level_id | history.new_level_id)
+                    .filtered(lambda level: level in self)[:1]
+                    .name,
+                )
+            )
 
     @api.constrains("pricelist_id", "program_id")
     def _check_pricelist_company(self):

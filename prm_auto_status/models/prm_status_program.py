@@ -1,5 +1,6 @@
 import logging
-import time
+from datetime import datetime, time
+from time import monotonic
 
 import psycopg2.errors
 import pytz
@@ -32,6 +33,13 @@ def check_domain_for_model(env, domain, model_name, label):
     ``model_name``; ``label`` names the domain for the user."""
     if not model_name or model_name not in env:
         return
+    if domain is not False and not (domain or "").strip():
+        raise ValidationError(
+            env._(
+                "The domain of %(label)s is empty. Write [] to select all records.",
+                label=label,
+            )
+        )
     try:
         parsed = safe_eval(domain or "[]")
     except Exception as error:
@@ -53,7 +61,12 @@ def check_domain_for_model(env, domain, model_name, label):
             )
         )
     try:
-        env[model_name].sudo()._search(list(parsed))
+        # Run it once: a value of the wrong type (a date written as text)
+        # only fails in the database.
+        with env.cr.savepoint():
+            env[model_name].sudo().with_context(active_test=False).search_count(
+                list(parsed), limit=1
+            )
     except Exception as error:
         raise ValidationError(
             env._(
@@ -112,6 +125,7 @@ class PrmStatusProgram(models.Model):
     )
     partner_domain = fields.Char(
         string="Participants",
+        groups="prm_auto_status.group_prm_user",
         default="[('is_company', '=', True)]",
         required=True,
         help="Which partners take part in the program.",
@@ -278,6 +292,10 @@ class PrmStatusProgram(models.Model):
                     )
                 )
 
+    @api.constrains("company_id")
+    def _check_levels_company(self):
+        self.level_ids._check_pricelist_company()
+
     @api.constrains("partner_domain")
     def _check_partner_domain(self):
         for program in self:
@@ -296,10 +314,33 @@ class PrmStatusProgram(models.Model):
         return programs
 
     def write(self, vals):
-        res = super().write(vals)
+        # Ranks written through the program form (a swap, a new bottom level)
+        # are checked once all lines are written, not line by line.
+        res = super(
+            PrmStatusProgram, self.with_context(prm_defer_rank_check=True)
+        ).write(vals)
+        if "level_ids" in vals:
+            self.level_ids._check_rank_unique()
         if "partner_domain" in vals:
             self.env.registry.clear_cache()
         return res
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_history(self):
+        programs = (
+            self.env["prm.status.history"]
+            .sudo()
+            .search([("program_id", "in", self.ids)])
+            .program_id
+        )
+        if programs:
+            raise UserError(
+                self.env._(
+                    "Program “%s” has a status history, which must be kept. Archive "
+                    "the program instead of deleting it.",
+                    programs[0].name,
+                )
+            )
 
     # ------------------------------------------------------------------
     # Actions
@@ -355,15 +396,6 @@ class PrmStatusProgram(models.Model):
             .replace(tzinfo=pytz.utc)
             .astimezone(self._get_tz())
             .date()
-        )
-
-    def _review_day(self):
-        """The day a review started now counts as: today in the program's
-        timezone, or in UTC when that is later. The jobs run early in the
-        morning UTC; west of UTC it is still the eve of the scheduled day,
-        and the review of 1 May must measure April, not March."""
-        return max(
-            self._today(), fields.Date.context_today(self.with_context(tz="UTC"))
         )
 
     def _get_period(self, day):
@@ -455,9 +487,16 @@ class PrmStatusProgram(models.Model):
             [("state", "=", "running"), ("review_frequency", "=", frequency)]
         )
         batch_size = self._review_batch_size()
+        # The jobs fire early on their day in UTC. West of UTC that day has
+        # not begun yet and its last period is still open: such a program is
+        # reviewed by a second run of the job at its local midnight.
+        scheduled_day = fields.Date.context_today(self.with_context(tz="UTC"))
         done = remaining = 0
         for program in programs:
             if not program._is_reviewable():
+                continue
+            if not program.review_date_pending and program._today() < scheduled_day:
+                program._schedule_review_at_local_midnight(frequency, scheduled_day)
                 continue
             if not program._lock_for_review():
                 _logger.info(
@@ -471,6 +510,21 @@ class PrmStatusProgram(models.Model):
             remaining += program_remaining
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return done, remaining
+
+    def _schedule_review_at_local_midnight(self, frequency, day):
+        self.ensure_one()
+        cron = self.env.ref(REVIEW_CRONS[frequency], raise_if_not_found=False)
+        local_midnight = self._get_tz().localize(datetime.combine(day, time.min))
+        at = local_midnight.astimezone(pytz.utc).replace(tzinfo=None)
+        _logger.info(
+            "Program %s: %s has not begun in %s; review deferred to %s UTC",
+            self.name,
+            day,
+            self._get_tz().zone,
+            at,
+        )
+        if cron:
+            cron.sudo()._trigger(at=at)
 
     @api.model
     def _cron_review_weekly(self):
@@ -493,7 +547,7 @@ class PrmStatusProgram(models.Model):
         """Re-evaluate, in every running program, the partners whose profile
         changed since their last evaluation, as of ``day`` (default: today
         in each program's timezone)."""
-        started = time.monotonic()
+        started = monotonic()
         batch_size = self._review_batch_size()
         Partner = self.env["res.partner"].sudo().with_context(active_test=False)
         marked = Partner.search([("prm_review_needed", "=", True)])
@@ -504,7 +558,7 @@ class PrmStatusProgram(models.Model):
             if not program._is_reviewable() or not program._lock_for_review(wait=True):
                 continue
             decisions, failures = program._evaluate_safely(
-                batch, day or program._review_day(), "profile"
+                batch, day or program._today(), "profile"
             )
             changed += sum(1 for decision in decisions if decision.changed)
             failed = failed.union(*failures)
@@ -516,7 +570,7 @@ class PrmStatusProgram(models.Model):
             len(batch),
             changed,
             len(failed),
-            time.monotonic() - started,
+            monotonic() - started,
         )
         self.env["ir.cron"]._notify_progress(done=len(batch), remaining=len(rest))
         return len(batch), len(rest)
@@ -563,12 +617,12 @@ class PrmStatusProgram(models.Model):
         run; return (partners done, partners remaining)."""
         self.ensure_one()
         if not self.review_date_pending:
-            self.review_date_pending = self._review_day()
+            self.review_date_pending = self._today()
         day = self.review_date_pending
         todo = self._partners_to_review(day)
         batch = todo[:limit]
         if batch:
-            started = time.monotonic()
+            started = monotonic()
             decisions, failures = self._evaluate_safely(batch, day, "review")
             _logger.info(
                 "Review of %s on %s: %s partners evaluated, %s levels changed, "
@@ -578,7 +632,7 @@ class PrmStatusProgram(models.Model):
                 len(batch),
                 sum(1 for decision in decisions if decision.changed),
                 len(failures),
-                time.monotonic() - started,
+                monotonic() - started,
             )
         remaining = len(todo) - len(batch)
         if not remaining:

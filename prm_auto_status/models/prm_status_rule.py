@@ -19,6 +19,7 @@ class PrmStatusRule(models.Model):
         "prm.status.level", required=True, ondelete="cascade", index=True
     )
     program_id = fields.Many2one(related="level_id.program_id", store=True, index=True)
+    company_id = fields.Many2one(related="level_id.company_id", store=True)
     condition_ids = fields.One2many(
         "prm.status.condition", "rule_id", string="Conditions", copy=True
     )

@@ -26,6 +26,7 @@ class ResPartner(models.Model):
         string="Partner Levels",
         compute="_compute_prm_level_ids",
         store=True,
+        groups="prm_auto_status.group_prm_user",
     )
     prm_review_needed = fields.Boolean(
         string="Status Review Needed",
