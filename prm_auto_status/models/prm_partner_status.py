@@ -1,6 +1,10 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+# Marks the writes of the engine in the context. An object, not a flag: a
+# client chooses the context of its calls but can only send JSON values.
+ENGINE_WRITE = object()
+
 
 class PrmPartnerStatus(models.Model):
     """A partner's standing in one program: its level, since when, and
@@ -126,7 +130,7 @@ class PrmPartnerStatus(models.Model):
                 status.override_active
                 and status.override_until
                 and status.override_until < today
-                and not self.env.context.get("prm_engine")
+                and not self._written_by_engine()
             ):
                 raise ValidationError(
                     self.env._(
@@ -138,16 +142,19 @@ class PrmPartnerStatus(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        if not self.env.context.get("prm_engine") and any(
+        if not self._written_by_engine() and any(
             vals.get("level_id") for vals in vals_list
         ):
             self._raise_level_by_hand()
         return super().create(vals_list)
 
     def write(self, vals):
-        if "level_id" in vals and not self.env.context.get("prm_engine"):
+        if "level_id" in vals and not self._written_by_engine():
             self._raise_level_by_hand()
         return super().write(vals)
+
+    def _written_by_engine(self):
+        return self.env.context.get("prm_engine") is ENGINE_WRITE
 
     def _raise_level_by_hand(self):
         raise UserError(
@@ -190,7 +197,7 @@ class PrmPartnerStatus(models.Model):
                 )
             )
         old_level = self.level_id
-        self.with_context(prm_engine=True).write(
+        self.with_context(prm_engine=ENGINE_WRITE).write(
             {
                 "level_id": level.id or False,
                 "override_active": True,

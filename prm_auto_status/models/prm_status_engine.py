@@ -21,6 +21,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 
+from .prm_partner_status import ENGINE_WRITE
 from .prm_status_condition import OPERATORS
 from .prm_status_program import PERIOD_MONTHS
 
@@ -446,7 +447,9 @@ class PrmStatusEngine(models.AbstractModel):
     @api.model
     def _apply(self, program, decisions, measure, day, trigger):
         """Save statuses and history rows for ``decisions`` in bulk."""
-        Status = self.env["prm.partner.status"].sudo().with_context(prm_engine=True)
+        Status = (
+            self.env["prm.partner.status"].sudo().with_context(prm_engine=ENGINE_WRITE)
+        )
         now = fields.Datetime.now()
         new_statuses = []
         changed = []
@@ -620,11 +623,16 @@ class PrmStatusEngine(models.AbstractModel):
                 status.granted_tag_ids if status else self.env["res.partner.category"]
             )
             # A tag that another program's level gives the partner stays.
-            other_levels = partner.prm_status_ids.filtered(
-                lambda other, status=status: other != status
-            ).level_id
+            other_levels = (partner.prm_status_ids - status).level_id
             to_remove = granted - new.tag_ids - other_levels.tag_ids
             to_add = new.tag_ids - partner.category_id
+            # A kept tag now belongs to the other level that gives it, and
+            # leaves with that level.
+            handed_over = (granted - new.tag_ids) & other_levels.tag_ids
+            others = partner.prm_status_ids - status
+            for other in others:
+                if other.level_id.tag_ids & handed_over:
+                    other.granted_tag_ids |= other.level_id.tag_ids & handed_over
             vals = {}
             if to_remove or to_add:
                 vals["category_id"] = [
@@ -639,7 +647,7 @@ class PrmStatusEngine(models.AbstractModel):
                 vals["property_product_pricelist"] = pricelist.id
             if vals:
                 partner.with_company(status.program_id.company_id).write(vals)
-            status.granted_tag_ids = (granted - to_remove) | to_add
+            status.granted_tag_ids = (granted - to_remove - handed_over) | to_add
             notes = []
             if to_add:
                 notes.append(

@@ -11,3 +11,4 @@ from . import test_preview
 from . import test_notifications
 from . import test_bad_input_policy
 from . import test_portal
+from . import test_hardening
