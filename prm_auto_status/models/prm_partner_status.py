@@ -211,6 +211,7 @@ class PrmPartnerStatus(models.Model):
                 else self.date_since,
             }
         )
+        self.partner_id._prm_sync_levels()
         decisions = self.env["prm.status.engine"]._after_changes_for_statuses(
             self, old_level, "override"
         )

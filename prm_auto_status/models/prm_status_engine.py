@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
+from markupsafe import Markup
 
 from odoo import api, fields, models
 
@@ -486,6 +487,9 @@ class PrmStatusEngine(models.AbstractModel):
             by_partner = {status.partner_id.id: status for status in created}
             for decision in decisions:
                 decision.status = decision.status or by_partner.get(decision.partner_id)
+        self.env["res.partner"].browse(
+            [decision.partner_id for decision in changed if decision.changed]
+        )._prm_sync_levels()
         self._after_changes(program, changed, trigger, newly_at_risk)
         self._write_history(program, changed, measure, day, trigger)
         return changed
@@ -670,22 +674,20 @@ class PrmStatusEngine(models.AbstractModel):
 
     @api.model
     def _post_messages(self, program, decisions):
-        partners = (
-            self.env["res.partner"]
-            .sudo()
-            .browse([decision.partner_id for decision in decisions])
-        )
-        for decision, partner in zip(decisions, partners, strict=True):
-            body = self.env._(
+        """Log one note per change on the partners' chatter, in one batch."""
+        bodies = {
+            decision.partner_id: Markup("<p>%s</p>")
+            % self.env._(
                 "%(program)s: level changed from %(old)s to %(new)s. %(why)s",
                 program=program.name,
                 old=decision.old_level.name or self.env._("none"),
                 new=decision.new_level.name or self.env._("none"),
                 why=decision.reason or self._why(decision),
             )
-            partner.with_context(prm_no_mark=True).message_post(
-                body=body, subtype_xmlid="mail.mt_note"
-            )
+            for decision in decisions
+        }
+        partners = self.env["res.partner"].sudo().browse(list(bodies))
+        partners.with_context(prm_no_mark=True)._message_log_batch(bodies)
 
     @api.model
     def _why(self, decision):
@@ -729,15 +731,28 @@ class PrmStatusEngine(models.AbstractModel):
             .sudo()
             .browse([decision.partner_id for decision, _label in items])
         )
-        for (decision, label), partner in zip(items, partners, strict=True):
-            partner.with_context(prm_no_mark=True).activity_schedule(
-                "mail.mail_activity_data_todo",
-                summary=self.env._(
-                    "%(label)s in %(program)s", label=label, program=program.name
-                ),
-                note=decision.reason or self._why(decision),
-                user_id=(partner.user_id or program.user_id or self.env.user).id,
-            )
+        activity_type = self.env.ref("mail.mail_activity_data_todo")
+        model_id = self.env["ir.model"]._get_id("res.partner")
+        today = fields.Date.context_today(self)
+        # One create for all: activity_schedule() creates them one by one.
+        self.env["mail.activity"].sudo().create(
+            [
+                {
+                    "res_model_id": model_id,
+                    "res_id": partner.id,
+                    "activity_type_id": activity_type.id,
+                    "automated": True,
+                    "date_deadline": today,
+                    "summary": self.env._(
+                        "%(label)s in %(program)s", label=label, program=program.name
+                    ),
+                    "note": Markup("<p>%s</p>")
+                    % (decision.reason or self._why(decision)),
+                    "user_id": (partner.user_id or program.user_id or self.env.user).id,
+                }
+                for (decision, label), partner in zip(items, partners, strict=True)
+            ]
+        )
 
     # ------------------------------------------------------------------
     # Explanation

@@ -430,8 +430,9 @@ class PrmStatusProgram(models.Model):
         if partners is not None:
             commercial_ids = list(set(partners.commercial_partner_id.ids))
             domain.append(("id", "in", commercial_ids))
-        participants = Partner.search(domain)
-        return participants.filtered(lambda p: p.commercial_partner_id == p)
+        # Commercial entities only: companies, and individuals of no company.
+        domain += ["|", ("is_company", "=", True), ("parent_id", "=", False)]
+        return Partner.search(domain)
 
     def _get_levels(self):
         """Levels from the lowest rank to the highest."""

@@ -24,9 +24,11 @@ class ResPartner(models.Model):
         "partner_id",
         "level_id",
         string="Partner Levels",
-        compute="_compute_prm_level_ids",
-        store=True,
+        readonly=True,
+        copy=False,
         groups="prm_auto_status.group_prm_user",
+        help="Kept by the engine from the partner's statuses, for searching and "
+        "grouping partners by level.",
     )
     prm_review_needed = fields.Boolean(
         string="Status Review Needed",
@@ -52,11 +54,6 @@ class ResPartner(models.Model):
             )
         )
         return res
-
-    @api.depends("prm_status_ids.level_id")
-    def _compute_prm_level_ids(self):
-        for partner in self:
-            partner.prm_level_ids = partner.prm_status_ids.level_id
 
     def _compute_prm_explanation_html(self):
         for partner in self:
@@ -146,6 +143,32 @@ class ResPartner(models.Model):
             )
         )
         self.invalidate_model(["prm_review_needed"])
+
+    def _prm_sync_levels(self):
+        """Copy the partners' levels from their statuses into the relation
+        behind ``prm_level_ids``, in two statements whatever their number."""
+        if not self.ids:
+            return
+        self.env["prm.partner.status"].flush_model(["partner_id", "level_id"])
+        self.env.cr.execute(
+            SQL(
+                "DELETE FROM res_partner_prm_status_level_rel "
+                "WHERE partner_id = ANY(%s)",
+                list(self.ids),
+            )
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO res_partner_prm_status_level_rel (partner_id, level_id)
+                SELECT DISTINCT partner_id, level_id
+                  FROM prm_partner_status
+                 WHERE partner_id = ANY(%s) AND level_id IS NOT NULL
+                """,
+                list(self.ids),
+            )
+        )
+        self.invalidate_recordset(["prm_level_ids"])
 
     def _prm_unmark(self):
         if not self.ids:
