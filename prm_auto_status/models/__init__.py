@@ -7,3 +7,5 @@ from . import prm_partner_status
 from . import prm_status_history
 from . import prm_status_engine
 from . import res_partner
+from . import sale_order
+from . import crm_lead

@@ -10,6 +10,9 @@ from odoo.tools.safe_eval import safe_eval
 from .prm_status_program import check_domain_for_model
 
 NUMERIC_FIELD_TYPES = ("integer", "float", "monetary")
+# Above this many partners, a metric query reads every partner's rows of the
+# period rather than filtering on a list of ids.
+LARGE_PARTNER_SET = 2000
 
 
 class PrmMetric(models.Model):
@@ -261,14 +264,23 @@ class PrmMetric(models.Model):
             SQL("prm_commercial.id = %s", partner_sql),
         )
         commercial_sql = SQL.identifier("prm_commercial", "commercial_partner_id")
-        query.add_where(SQL("%s = ANY(%s)", commercial_sql, list(partner_ids)))
+        wanted = None
+        if len(partner_ids) <= LARGE_PARTNER_SET:
+            query.add_where(SQL("%s = ANY(%s)", commercial_sql, list(partner_ids)))
+        else:
+            # For a whole program, a list of thousands of ids costs more to
+            # plan and filter than the few rows of other partners cost to
+            # read: those are dropped here instead.
+            wanted = set(partner_ids)
         value_sql = self._value_sql(Model, table, query)
         query.groupby = commercial_sql
         # The query is plain SQL: pending ORM changes must reach the database.
         self.env.flush_all()
         self.env.cr.execute(query.select(commercial_sql, value_sql))
         return {
-            partner_id: value or 0.0 for partner_id, value in self.env.cr.fetchall()
+            partner_id: value or 0.0
+            for partner_id, value in self.env.cr.fetchall()
+            if wanted is None or partner_id in wanted
         }
 
     def _value_sql(self, Model, table, query):

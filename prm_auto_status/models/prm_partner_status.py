@@ -37,7 +37,6 @@ class PrmPartnerStatus(models.Model):
     last_evaluation_date = fields.Date(
         help="The date the partner was last evaluated as of."
     )
-    last_evaluated_at = fields.Datetime()
     last_review_date = fields.Date(
         help="Date of the last scheduled review that processed the partner."
     )

@@ -500,7 +500,6 @@ class PrmStatusEngine(models.AbstractModel):
             "level_id": decision.new_level.id or False,
             "rule_id": decision.rule.id or False,
             "last_evaluation_date": day,
-            "last_evaluated_at": now,
             "grace_failures": decision.grace_failures,
             "last_failure_date": decision.last_failure_date or False,
             "at_risk": decision.at_risk,

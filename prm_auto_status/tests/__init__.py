@@ -13,3 +13,4 @@ from . import test_bad_input_policy
 from . import test_portal
 from . import test_hardening
 from . import test_cron_data
+from . import test_benchmark_tools

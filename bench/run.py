@@ -1,0 +1,431 @@
+#!/usr/bin/env python3
+"""Scale benchmark of the partner review: what ``make bench`` runs.
+
+    SCALE=1 BENCH_DB=prm_bench python3 bench/run.py
+
+Builds, or reuses when it is already there, the benchmark database BENCH_DB
+at SCALE (1 = 20,000 partners, 440,000 sale orders, 100,000 leads, 20,000
+vendor bills over 24 months) and BENCH_DB_x2 at twice the scale; then times
+the full review, its lower bound, the naive evaluation, the daily run and
+the review at twice the data, measures the peak memory of the review, and
+prints the table (also written to .bench/). docs/benchmark.md explains the
+method and holds the recorded results.
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from statistics import median
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+import odoo  # noqa: E402
+from odoo import SUPERUSER_ID, api  # noqa: E402
+from odoo.modules.registry import Registry  # noqa: E402
+from odoo.tools import SQL  # noqa: E402
+
+ADDONS_PATH = f"{Path(odoo.__file__).parent / 'addons'},{REPO}"
+odoo.tools.config.parse_config(["--addons-path", ADDONS_PATH, "--log-level", "warn"])
+
+import databases  # noqa: E402
+import profiling  # noqa: E402
+import report  # noqa: E402
+
+from odoo.addons.prm_auto_status.tools import (  # noqa: E402
+    benchmark_data,
+    benchmark_measure,
+)
+
+OUTPUT_DIR = REPO / ".bench"
+NAIVE_SAMPLE = 200
+MARKED_PARTNERS = 100
+# The context of a user who starts the review by hand.
+CONTEXT = {"lang": "en_US", "tz": "UTC"}
+
+
+def main(argv=None):
+    args = _parse_args(argv)
+    if args.memory_probe:
+        return _memory_probe(args.db)
+    try:
+        scale = benchmark_data.parse_scale(args.scale)
+        databases.check_name(args.db)
+        plan = [(args.db, scale), (f"{args.db}_x2", 2 * scale)]
+        states = [databases.inspect(name) for name, _scale in plan]
+        for state, (_name, wanted) in zip(states, plan, strict=True):
+            databases.check_usable(state, wanted)
+    except (ValueError, databases.BenchmarkDatabaseError) as error:
+        print(f"bench: error: {error}", file=sys.stderr)
+        return 2
+
+    OUTPUT_DIR.mkdir(exist_ok=True)
+    builds = {}
+    for state, (name, wanted) in zip(states, plan, strict=True):
+        builds[name] = _ensure_database(state, wanted)
+
+    machine = report.machine_facts(args.db)
+    results = _measure_all(args.db, f"{args.db}_x2", args.runs, args.naive_runs)
+    results["builds"] = builds
+    text = report.render(results, machine, scale)
+    print(text)
+    output = OUTPUT_DIR / f"{args.db}-{date.today().isoformat()}.md"
+    output.write_text(text)
+    print(f"\nWritten to {output.relative_to(REPO)}")
+    return 0
+
+
+def _parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--scale",
+        default=os.environ.get("SCALE") or "1",
+        help="data volume, 1 = 20,000 partners (env SCALE, default 1)",
+    )
+    parser.add_argument(
+        "--db",
+        default=os.environ.get("BENCH_DB") or "prm_bench",
+        help="benchmark database (env BENCH_DB, default prm_bench); the growth "
+        "line uses <db>_x2",
+    )
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per line")
+    parser.add_argument(
+        "--naive-runs", type=int, default=3, help="timed runs of the naive line"
+    )
+    parser.add_argument("--memory-probe", action="store_true", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+# ----------------------------------------------------------------------
+# Databases
+# ----------------------------------------------------------------------
+
+
+def _ensure_database(state, scale):
+    """Build the benchmark database of ``state`` unless it is complete;
+    return the build's timings in seconds (empty when reused)."""
+    if state.complete:
+        print(f"Reusing {state.name} (SCALE={scale:g}); updating prm_auto_status.")
+        started = time.perf_counter()
+        log_path = OUTPUT_DIR / f"update-{state.name}.log"
+        databases.update(state.name, ADDONS_PATH, log_path)
+        return {"reused; update prm_auto_status": time.perf_counter() - started}
+    if state.exists:
+        print(f"{state.name} was left half-built by an earlier run: rebuilding it.")
+        databases.drop_half_built(state)
+    timings = {}
+    print(f"Building {state.name} at SCALE={scale:g}...")
+    started = time.perf_counter()
+    databases.create(state.name)
+    log_path = OUTPUT_DIR / f"install-{state.name}.log"
+    databases.install(state.name, ADDONS_PATH, log_path)
+    timings["create and install modules"] = time.perf_counter() - started
+    timings.update(_generate(state.name, scale))
+    started = time.perf_counter()
+    _vacuum_analyze(state.name)
+    timings["vacuum analyze"] = time.perf_counter() - started
+    for step, seconds in timings.items():
+        print(f"  {step:<38} {seconds:8.1f} s")
+    print(f"  {'total':<38} {sum(timings.values()):8.1f} s")
+    return timings
+
+
+def _generate(db, scale):
+    """Generate the data and run the review of the previous month, in one
+    transaction that also writes the markers: a run interrupted here leaves
+    no data, only a claimed database that the next run rebuilds."""
+    day = date.today().replace(day=1)
+    registry = Registry(db)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, CONTEXT)
+        data = benchmark_data.generate(env, scale, day)
+        started = time.perf_counter()
+        benchmark_data.review_previous_period(data.program, day)
+        env.flush_all()
+        data.timings["first review (previous month)"] = time.perf_counter() - started
+        params = env["ir.config_parameter"].sudo()
+        params.set_param(benchmark_data.DAY_PARAM, day.isoformat())
+        params.set_param(benchmark_data.PROGRAM_PARAM, str(data.program.id))
+        params.set_param(benchmark_data.SCALE_PARAM, repr(scale))
+    return {f"generate {step}": seconds for step, seconds in data.timings.items()}
+
+
+def _vacuum_analyze(db):
+    """Set hint bits and the visibility map as autovacuum would have done
+    on a database that has lived for a while."""
+    connection = odoo.sql_db.db_connect(db)
+    with connection.cursor() as cr:
+        cr._cnx.autocommit = True
+        for table in benchmark_data.GENERATED_TABLES + (
+            "prm_partner_status",
+            "prm_status_history",
+        ):
+            cr.execute(SQL("VACUUM (ANALYZE) %s", SQL.identifier(table)))
+
+
+# ----------------------------------------------------------------------
+# Measurements
+# ----------------------------------------------------------------------
+
+
+class _Bench:
+    """The program and day of a benchmark database, and a way to time an
+    action in transactions that are rolled back."""
+
+    def __init__(self, db):
+        self.db = db
+        self.registry = Registry(db)
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, CONTEXT)
+            params = env["ir.config_parameter"].sudo()
+            self.day = date.fromisoformat(params.get_param(benchmark_data.DAY_PARAM))
+            self.program_id = int(params.get_param(benchmark_data.PROGRAM_PARAM))
+            program = self.program(env)
+            self.participants = len(program._get_participants())
+            self.naive_sample = benchmark_measure.sample_partners(
+                program, NAIVE_SAMPLE
+            ).ids
+            self.marked = benchmark_measure.sample_partners(
+                program, MARKED_PARTNERS
+            ).ids
+
+    def program(self, env):
+        return env["prm.status.program"].browse(self.program_id)
+
+    def time(self, action, runs, prepare=None):
+        """Durations of ``runs`` calls of ``action(env)``, after one warm-up
+        call that is not counted; each call runs in its own transaction,
+        flushed then rolled back, so every run starts from the same data."""
+        durations = []
+        for index in range(runs + 1):
+            with self.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, CONTEXT)
+                try:
+                    if prepare:
+                        prepare(env)
+                    env.flush_all()
+                    started = time.perf_counter()
+                    action(env)
+                    env.flush_all()
+                    elapsed = time.perf_counter() - started
+                finally:
+                    cr.rollback()
+            if index:
+                durations.append(elapsed)
+        return durations
+
+    def inside(self, action):
+        """Run ``action(env)`` once in a transaction rolled back after it."""
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, CONTEXT)
+            try:
+                return action(env)
+            finally:
+                cr.rollback()
+
+    # The measured actions ------------------------------------------------
+
+    def review(self, env):
+        return self.program(env)._evaluate(day=self.day, trigger="review")
+
+    def lower_bound(self, env):
+        for _metric, query in benchmark_measure.lower_bound_queries(
+            self.program(env), self.day
+        ):
+            env.cr.execute(query)
+            env.cr.fetchall()
+
+    def naive(self, env):
+        benchmark_measure.naive_values(self.program(env), self.naive_sample, self.day)
+
+    def mark(self, env):
+        benchmark_measure.mark_for_profile_review(
+            env, env["res.partner"].browse(self.marked)
+        )
+
+    def daily_run(self, env):
+        # The day of the review, so that the daily run reads the same window
+        # whatever the calendar says when the benchmark runs.
+        Program = env["prm.status.program"]
+        done, remaining = Program._cron_review_changed_profiles(day=self.day)
+        if (done, remaining) != (len(self.marked), 0):
+            raise AssertionError(
+                f"The daily run evaluated {done} partners ({remaining} left); "
+                f"{len(self.marked)} were marked."
+            )
+
+
+def _measure_all(db, db_x2, runs, naive_runs):
+    # First, in a fresh process, so that it runs the code the databases were
+    # just updated with and its peak is the review's alone.
+    print("Peak memory of a full review, in a fresh process")
+    results = {"memory": _run_memory_probe(db), "runs": runs}
+    _progress("peak memory", f"{results['memory']['peak_mib']:.0f} MiB")
+
+    bench = _Bench(db)
+    results.update(day=bench.day, participants=bench.participants)
+    print(f"Measuring on {db}: {bench.participants} partners, review of {bench.day}")
+    results["review"] = _progress("full review", bench.time(bench.review, runs))
+    results["lower_bound"] = _progress(
+        "lower bound", bench.time(bench.lower_bound, runs)
+    )
+    results["naive"] = _progress(
+        f"naive, {len(bench.naive_sample)} partners",
+        bench.time(bench.naive, naive_runs),
+    )
+    results["naive_sample"] = len(bench.naive_sample)
+    results["daily"] = _progress(
+        f"daily run, {len(bench.marked)} marked",
+        bench.time(bench.daily_run, runs, prepare=bench.mark),
+    )
+    results["marked"] = len(bench.marked)
+    results["agreement"] = bench.inside(lambda env: _agreement(bench, env))
+    results["review_profile"] = bench.inside(lambda env: _review_profile(bench, env))
+    results["explain"] = _explain_all(bench)
+
+    bench_x2 = _Bench(db_x2)
+    print(f"Measuring on {db_x2}: {bench_x2.participants} partners")
+    results["participants_x2"] = bench_x2.participants
+    results["review_x2"] = _progress(
+        "full review at 2x", bench_x2.time(bench_x2.review, runs)
+    )
+    results["lower_bound_x2"] = _progress(
+        "lower bound at 2x", bench_x2.time(bench_x2.lower_bound, runs)
+    )
+    return results
+
+
+def _progress(name, durations):
+    """Print one measurement as soon as it is known; return it."""
+    if isinstance(durations, list):
+        text = ", ".join(report.seconds(value) for value in durations)
+        print(f"  {name:<28} median {report.seconds(median(durations))} ({text})")
+    else:
+        print(f"  {name:<28} {durations}")
+    return durations
+
+
+def _agreement(bench, env):
+    """Mismatches between the review, the lower bound and the naive reads,
+    so that the table compares three ways of computing the same values."""
+    program = bench.program(env)
+    decisions = program._evaluate(day=bench.day, trigger="review", apply=False)
+    review = benchmark_measure.review_values(program, decisions)
+    lower_bound = benchmark_measure.lower_bound_values(program, bench.day)
+    naive = benchmark_measure.naive_values(program, bench.naive_sample, bench.day)
+    partner_ids = [decision.partner_id for decision in decisions]
+    return {
+        "review_vs_lower_bound": len(
+            benchmark_measure.mismatches(program, lower_bound, review, partner_ids)
+        ),
+        "naive_vs_lower_bound": len(
+            benchmark_measure.mismatches(
+                program, lower_bound, naive, bench.naive_sample
+            )
+        ),
+        "values_compared": len(partner_ids) * len(review),
+    }
+
+
+def _review_profile(bench, env):
+    """Where one full review spends its time: the engine's steps, the SQL
+    queries (all, and the metrics' grouped reads) and the rest, Python and
+    the ORM; with the number of level changes that drive the follow-up."""
+    with profiling.timed_steps(env) as steps, profiling.captured_queries() as queries:
+        started = time.perf_counter()
+        decisions = bench.review(env)
+        env.flush_all()
+        total = time.perf_counter() - started
+    metric_delays = [
+        delay for query, _p, delay in queries if profiling.is_metric_query(query)
+    ]
+    return {
+        "seconds": total,
+        "steps": dict(steps),
+        "queries": len(queries),
+        "sql_seconds": sum(delay for _q, _p, delay in queries),
+        "metric_queries": len(metric_delays),
+        "metric_sql_seconds": sum(metric_delays),
+        "changed": sum(1 for decision in decisions if decision.changed),
+        "at_risk": sum(1 for decision in decisions if decision.at_risk),
+    }
+
+
+def _explain_all(bench):
+    """EXPLAIN (ANALYZE, BUFFERS) of the queries that read the documents:
+    the review's, the lower bound's and the daily run's."""
+
+    def review_queries(env):
+        with profiling.captured_queries() as queries:
+            bench.review(env)
+        return _explain(
+            env, [(q, p) for q, p, _d in queries if profiling.is_metric_query(q)]
+        )
+
+    def lower_bound_queries(env):
+        program = bench.program(env)
+        return _explain(
+            env,
+            [
+                (query.code, query.params)
+                for _m, query in benchmark_measure.lower_bound_queries(
+                    program, bench.day
+                )
+            ],
+        )
+
+    def daily_queries(env):
+        bench.mark(env)
+        with profiling.captured_queries() as queries:
+            bench.daily_run(env)
+        return _explain(
+            env, [(q, p) for q, p, _d in queries if profiling.is_metric_query(q)]
+        )
+
+    return {
+        "review": bench.inside(review_queries),
+        "lower_bound": bench.inside(lower_bound_queries),
+        "daily": bench.inside(daily_queries),
+    }
+
+
+def _explain(env, queries):
+    plans = []
+    for query, params in queries:
+        text = profiling.query_text(query)
+        env.cr.execute("EXPLAIN (ANALYZE, BUFFERS) " + text, params)
+        plans.append(
+            {
+                "query": report.shorten(env.cr.mogrify(text, params).decode()),
+                "plan": [report.shorten(row[0]) for row in env.cr.fetchall()],
+            }
+        )
+    return plans
+
+
+def _run_memory_probe(db):
+    command = [sys.executable, __file__, "--memory-probe", "--db", db]
+    output = subprocess.run(command, check=True, capture_output=True, text=True)
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def _memory_probe(db):
+    """In a fresh process: load the registry, run one full review (rolled
+    back) and print the peak resident memory, in MiB, as JSON."""
+    bench = _Bench(db)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    bench.inside(lambda env: (bench.review(env), env.flush_all()))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"before_review_mib": before, "peak_mib": peak}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

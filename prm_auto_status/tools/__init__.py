@@ -1,0 +1,2 @@
+from . import benchmark_data
+from . import benchmark_measure
