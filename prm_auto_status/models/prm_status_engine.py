@@ -21,6 +21,7 @@ from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from .prm_partner_status import ENGINE_WRITE
 from .prm_status_condition import OPERATORS
@@ -78,6 +79,11 @@ def _comparable(value):
     if isinstance(value, models.BaseModel):
         return value.id or False
     return value or False
+
+
+# Status fields that every evaluation stamps; written by plain SQL when they
+# are all that changes.
+DATE_ONLY_FIELDS = frozenset({"last_evaluation_date", "last_review_date"})
 
 
 class RuleBook:
@@ -481,7 +487,10 @@ class PrmStatusEngine(models.AbstractModel):
             if decision.changed or decision.extra.get("override_ended"):
                 changed.append(decision)
         for changes, status_ids in updates.items():
-            Status.browse(status_ids).write(dict(changes))
+            if {key for key, _value in changes} <= DATE_ONLY_FIELDS:
+                self._write_review_dates(Status.browse(status_ids), dict(changes))
+            else:
+                Status.browse(status_ids).write(dict(changes))
         if new_statuses:
             created = Status.create(new_statuses)
             by_partner = {status.partner_id.id: status for status in created}
@@ -493,6 +502,28 @@ class PrmStatusEngine(models.AbstractModel):
         self._after_changes(program, changed, trigger, newly_at_risk)
         self._write_history(program, changed, measure, day, trigger)
         return changed
+
+    @api.model
+    def _write_review_dates(self, statuses, vals):
+        """Stamp the evaluation and review dates of statuses that nothing
+        else changed: in a quiet review that is every partner, so one plain
+        UPDATE replaces the ORM's bookkeeping of thousands of records."""
+        statuses.flush_recordset(list(vals))
+        assignments = SQL(", ").join(
+            SQL("%s = %s", SQL.identifier(fname), value)
+            for fname, value in vals.items()
+        )
+        self.env.cr.execute(
+            SQL(
+                "UPDATE prm_partner_status SET %s, write_date = %s, write_uid = %s "
+                "WHERE id = ANY(%s)",
+                assignments,
+                fields.Datetime.now(),
+                self.env.uid,
+                statuses.ids,
+            )
+        )
+        statuses.invalidate_recordset([*vals, "write_date", "write_uid"])
 
     @api.model
     def _status_vals(self, decision, day, now, trigger):
