@@ -232,7 +232,7 @@ class PrmPartnerStatus(models.Model):
 
     def _record_manual_change(self, old_level, trigger, reason, benefits=False):
         engine = self.env["prm.status.engine"]
-        return (
+        history = (
             self.env["prm.status.history"]
             .sudo()
             .create(
@@ -246,10 +246,18 @@ class PrmPartnerStatus(models.Model):
                     "trigger": trigger,
                     "reason": reason,
                     "benefits": benefits or False,
+                    "email_template_id": engine._email_template(
+                        self.program_id, old_level, self.level_id
+                    ).id
+                    if trigger == "override"
+                    else False,
                     "user_id": self.env.user.id,
                 }
             )
         )
+        if history.email_template_id:
+            engine._trigger_level_emails()
+        return history
 
     def action_view_history(self):
         self.ensure_one()

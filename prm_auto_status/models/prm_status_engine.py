@@ -500,7 +500,9 @@ class PrmStatusEngine(models.AbstractModel):
             [decision.partner_id for decision in changed if decision.changed]
         )._prm_sync_levels()
         self._after_changes(program, changed, trigger, newly_at_risk)
-        self._write_history(program, changed, measure, day, trigger)
+        histories = self._write_history(program, changed, measure, day, trigger)
+        if histories.filtered("email_template_id"):
+            self._trigger_level_emails()
         return changed
 
     @api.model
@@ -583,6 +585,10 @@ class PrmStatusEngine(models.AbstractModel):
                     "rule_id": decision.rule.id or False,
                     "reason": decision.reason or False,
                     "benefits": decision.extra.get("benefits") or False,
+                    "email_template_id": self._email_template(
+                        program, decision.old_level, decision.new_level
+                    ).id
+                    or False,
                 }
             )
         return self.env["prm.status.history"].sudo().create(rows)
@@ -616,7 +622,6 @@ class PrmStatusEngine(models.AbstractModel):
         if moves:
             self._grant_benefits(moves)
             self._post_messages(program, moves)
-            self._send_emails(program, moves)
         downgrades = [d for d in moves if self._direction(d) == "down"]
         self._schedule_activities(program, downgrades, list(newly_at_risk))
 
@@ -728,24 +733,27 @@ class PrmStatusEngine(models.AbstractModel):
         return self.env._("No rule is met.")
 
     @api.model
-    def _send_emails(self, program, decisions):
-        """Queue the upgrade or downgrade email of each change, as the
-        program says."""
-        for direction, template in (
-            ("up", program.upgrade_template_id),
-            ("down", program.downgrade_template_id),
-        ):
-            if not template or not program[f"notify_{direction}grade"]:
-                continue
-            status_ids = [
-                decision.status.id
-                for decision in decisions
-                if decision.status
-                and self._direction(decision) == direction
-                and decision.new_level
-            ]
-            if status_ids:
-                template.sudo().send_mail_batch(status_ids)
+    def _email_template(self, program, old_level, new_level):
+        """The template of the email a change from ``old_level`` to
+        ``new_level`` sends, as the program says; empty for none."""
+        direction = self._rank_direction(old_level, new_level)
+        if not new_level or direction == "same":
+            return self.env["mail.template"]
+        if direction == "up" and program.notify_upgrade:
+            return program.upgrade_template_id
+        if direction == "down" and program.notify_downgrade:
+            return program.downgrade_template_id
+        return self.env["mail.template"]
+
+    @api.model
+    def _trigger_level_emails(self):
+        """Have the email job send the emails of the changes just saved,
+        once the transaction is committed."""
+        job = self.env.ref(
+            "prm_auto_status.ir_cron_prm_send_level_emails", raise_if_not_found=False
+        )
+        if job:
+            job.sudo()._trigger()
 
     @api.model
     def _schedule_activities(self, program, downgrades, at_risk):

@@ -1,5 +1,10 @@
+import logging
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
 
 TRIGGERS = [
     ("first", "First assignment"),
@@ -61,12 +66,32 @@ class PrmStatusHistory(models.Model):
         readonly=True,
         help="Pricelist and tags changed with the level.",
     )
+    email_template_id = fields.Many2one(
+        "mail.template",
+        string="Email",
+        readonly=True,
+        groups="prm_auto_status.group_prm_user",
+        help="The email this change sends the partner.",
+    )
+    email_pending = fields.Boolean(
+        compute="_compute_email_pending",
+        store=True,
+        readonly=True,
+        index="btree_not_null",
+        groups="prm_auto_status.group_prm_user",
+        help="The email job has not sent this change's email yet.",
+    )
     user_id = fields.Many2one(
         "res.users",
         default=lambda self: self.env.user,
         readonly=True,
         groups="prm_auto_status.group_prm_user",
     )
+
+    @api.depends("email_template_id")
+    def _compute_email_pending(self):
+        for history in self:
+            history.email_pending = bool(history.email_template_id)
 
     def write(self, vals):
         # Only a module upgrade may touch rows (e.g. translations, ORM
@@ -88,3 +113,54 @@ class PrmStatusHistory(models.Model):
                 "deleted. Archive the program instead."
             )
         )
+
+    @api.model
+    def _cron_send_level_emails(self):
+        """Send the emails of level changes, in bounded batches.
+
+        Reviews only record which email a change sends: rendering thousands
+        of emails would weigh on the review's own transaction.
+        """
+        batch_size = self.env["prm.status.program"]._review_batch_size()
+        histories = self.sudo().search(
+            [("email_pending", "=", True)], order="id", limit=batch_size
+        )
+        remaining = self.sudo().search_count([("email_pending", "=", True)]) - len(
+            histories
+        )
+        statuses = (
+            self.env["prm.partner.status"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "in", histories.partner_id.ids),
+                    ("program_id", "in", histories.program_id.ids),
+                ]
+            )
+        )
+        status_of = {
+            (status.partner_id.id, status.program_id.id): status for status in statuses
+        }
+        by_template = {}
+        for history in histories:
+            status = status_of.get((history.partner_id.id, history.program_id.id))
+            if status and status.level_id:
+                by_template.setdefault(history.email_template_id, []).append(status.id)
+        for template, status_ids in by_template.items():
+            template.sudo().send_mail_batch(list(dict.fromkeys(status_ids)))
+        if histories:
+            # History rows refuse writes; only this flag changes.
+            histories.flush_recordset(["email_pending"])
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE prm_status_history SET email_pending = FALSE "
+                    "WHERE id = ANY(%s)",
+                    histories.ids,
+                )
+            )
+            histories.invalidate_recordset(["email_pending"])
+        _logger.info(
+            "Level change emails: %s sent, %s remaining", len(histories), remaining
+        )
+        self.env["ir.cron"]._notify_progress(done=len(histories), remaining=remaining)
+        return len(histories), remaining

@@ -44,6 +44,9 @@ class TestNotifications(PolicyCase):
         )
 
     def emails_of(self, partner):
+        """Emails queued for the partner, once the email job has run (reviews
+        only record which email a change sends)."""
+        self.env["prm.status.history"]._cron_send_level_emails()
         status = self.status_of(partner)
         return self.env["mail.mail"].search(
             [("model", "=", "prm.partner.status"), ("res_id", "=", status.id)],
@@ -164,6 +167,25 @@ class TestNotifications(PolicyCase):
         self.assertEqual(
             (self.emails_of(self.partner) - before).subject, "Well done: Gold"
         )
+
+    def test_a_review_leaves_the_email_to_the_email_job(self):
+        self.review(FEB_1)
+        self.emails_of(self.partner)
+        mails_before = self.env["mail.mail"].search_count([])
+
+        self.review(MAR_1)
+
+        change = self.history_of(self.partner)[-1]
+        self.assertEqual(
+            (change.email_template_id, change.email_pending),
+            (self.program.upgrade_template_id, True),
+        )
+        self.assertEqual(self.env["mail.mail"].search_count([]), mails_before)
+        self.assertEqual(
+            self.env["prm.status.history"]._cron_send_level_emails(), (1, 0)
+        )
+        self.assertFalse(change.email_pending)
+        self.assertEqual(self.env["mail.mail"].search_count([]), mails_before + 1)
 
     def test_no_upgrade_email_when_the_program_switches_it_off(self):
         self.program.notify_upgrade = False
