@@ -73,7 +73,6 @@ class PrmPartnerStatus(models.Model):
         "the partner had before are left alone.",
     )
     currency_id = fields.Many2one(related="program_id.currency_id")
-    history_ids = fields.One2many("prm.status.history", compute="_compute_history_ids")
     explanation_html = fields.Html(compute="_compute_explanation_html", sanitize=False)
 
     _sql_constraints = [
@@ -83,16 +82,6 @@ class PrmPartnerStatus(models.Model):
             "A partner has one status per program.",
         ),
     ]
-
-    def _compute_history_ids(self):
-        History = self.env["prm.status.history"]
-        for status in self:
-            status.history_ids = History.search(
-                [
-                    ("partner_id", "=", status.partner_id.id),
-                    ("program_id", "=", status.program_id.id),
-                ]
-            )
 
     def _compute_explanation_html(self):
         for status in self:
@@ -123,21 +112,22 @@ class PrmPartnerStatus(models.Model):
 
     @api.constrains("override_active", "override_until")
     def _check_override_until(self):
-        today = fields.Date.context_today(self)
-        for status in self:
-            if (
-                status.override_active
-                and status.override_until
-                and status.override_until < today
-                and not self._written_by_engine()
-            ):
-                raise ValidationError(
-                    self.env._(
-                        "The override cannot end in the past (%(date)s). Choose today "
-                        "or a later date, or leave it empty.",
-                        date=status.override_until,
-                    )
+        if self._written_by_engine():
+            return
+        for status in self.filtered("override_active"):
+            self._check_override_end(status.override_until)
+
+    @api.model
+    def _check_override_end(self, date_end):
+        """Refuse an override that would already be over."""
+        if date_end and date_end < fields.Date.context_today(self):
+            raise ValidationError(
+                self.env._(
+                    "The override cannot end in the past (%(date)s). Choose today "
+                    "or a later date, or leave it empty.",
+                    date=date_end,
                 )
+            )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -187,14 +177,7 @@ class PrmPartnerStatus(models.Model):
         """Hold ``level`` by hand until ``date_end`` (included, or for good);
         reviews keep recording what they would decide meanwhile."""
         self.ensure_one()
-        if date_end and date_end < fields.Date.context_today(self):
-            raise ValidationError(
-                self.env._(
-                    "The override cannot end in the past (%(date)s). Choose today "
-                    "or a later date, or leave it empty.",
-                    date=date_end,
-                )
-            )
+        self._check_override_end(date_end)
         old_level = self.level_id
         self.with_context(prm_engine=ENGINE_WRITE).write(
             {

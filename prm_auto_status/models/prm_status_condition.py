@@ -119,8 +119,7 @@ class PrmStatusCondition(models.Model):
         against the keep value when the condition has one."""
         self.ensure_one()
         threshold = self.keep_value if keep and self.has_keep_value else self.value
-        comparison = float_compare(value, threshold, precision_digits=2)
-        return OPERATORS[self.operator](comparison, 0)
+        return meets(self.operator, value, threshold)
 
     def _gap(self, value, keep=False):
         """How much the metric still has to move to meet the condition:
@@ -146,3 +145,9 @@ class PrmStatusCondition(models.Model):
 
 def _format_number(number):
     return f"{number:,.2f}".rstrip("0").rstrip(".") if number % 1 else f"{number:,.0f}"
+
+
+def meets(operator, value, threshold):
+    """Whether ``value operator threshold`` holds, compared to the cent as
+    amounts are shown."""
+    return OPERATORS[operator](float_compare(value, threshold, precision_digits=2), 0)

@@ -24,7 +24,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from .prm_partner_status import ENGINE_WRITE
-from .prm_status_condition import OPERATORS
+from .prm_status_condition import meets
 from .prm_status_program import PERIOD_MONTHS
 
 _logger = logging.getLogger(__name__)
@@ -49,7 +49,6 @@ class PartnerDecision:
     partner_id: int
     old_level: object  # prm.status.level record, possibly empty
     new_level: object
-    qualified_level: object  # what the rules alone give
     rule: object  # the rule that matched new/qualified level
     values: dict
     outcome: str = "unchanged"
@@ -103,7 +102,7 @@ class RuleBook:
                 self._conditions[rule.id] = [
                     (
                         condition.metric_id.id,
-                        OPERATORS[condition.operator],
+                        condition.operator,
                         condition.value,
                         condition.keep_value if condition.has_keep_value else None,
                     )
@@ -129,8 +128,7 @@ class RuleBook:
             return False
         for metric_id, operator, value, keep_value in self._conditions[rule_id]:
             threshold = keep_value if keep and keep_value is not None else value
-            # Compare to the cent, as amounts are shown.
-            if not operator(round(values.get(metric_id, 0.0) - threshold, 2), 0):
+            if not meets(operator, values.get(metric_id, 0.0), threshold):
                 return False
         return True
 
@@ -237,10 +235,6 @@ class PrmStatusEngine(models.AbstractModel):
         return RuleBook(program, matches)
 
     @api.model
-    def _rule_holds(self, rule, partner_id, values, profiles, keep=False):
-        return profiles.holds(rule.id, partner_id, values, keep=keep)
-
-    @api.model
     def _first_rule(self, level, partner_id, values, profiles, keep=False):
         """The first rule of ``level`` that holds, or an empty recordset."""
         for rule in profiles.rules_of(level):
@@ -291,7 +285,6 @@ class PrmStatusEngine(models.AbstractModel):
                 partner_id=partner_id,
                 old_level=status.level_id if status else levels.browse(),
                 new_level=qualified,
-                qualified_level=qualified,
                 rule=rule,
                 values=values,
                 status=status,
@@ -343,7 +336,6 @@ class PrmStatusEngine(models.AbstractModel):
             decision.reason = self.env._(
                 "Keeps %s: this program never downgrades.", current.name
             )
-            decision.extra["blocked_level"] = decision.new_level
             decision.new_level = current
             return
         if program.min_periods_on_level and status.upgrade_date:
@@ -355,7 +347,6 @@ class PrmStatusEngine(models.AbstractModel):
                     level=current.name,
                     date=allowed_from,
                 )
-                decision.extra["blocked_level"] = decision.new_level
                 decision.new_level = current
                 return
         if program.downgrade_policy == "grace":
@@ -364,7 +355,6 @@ class PrmStatusEngine(models.AbstractModel):
                 # evaluation in between leaves the partner where it stands.
                 decision.at_risk = status.at_risk
                 decision.at_risk_drop_date = status.at_risk_drop_date
-                decision.extra["blocked_level"] = decision.new_level
                 decision.new_level = current
                 decision.reason = self.env._(
                     "Keeps %s until the next scheduled review.", current.name
@@ -380,7 +370,6 @@ class PrmStatusEngine(models.AbstractModel):
                 decision.at_risk_drop_date = self._review_after(
                     program, day, program.grace_reviews - failures
                 )
-                decision.extra["blocked_level"] = decision.new_level
                 decision.reason = self.env._(
                     "Keeps %(level)s, at risk: failed %(count)s of %(grace)s reviews.",
                     level=current.name,
@@ -437,7 +426,6 @@ class PrmStatusEngine(models.AbstractModel):
                     partner_id=status.partner_id.id,
                     old_level=status.level_id,
                     new_level=status.level_id.browse(),
-                    qualified_level=status.level_id.browse(),
                     rule=self.env["prm.status.rule"],
                     values={},
                     outcome="downgrade",
@@ -457,7 +445,6 @@ class PrmStatusEngine(models.AbstractModel):
         Status = (
             self.env["prm.partner.status"].sudo().with_context(prm_engine=ENGINE_WRITE)
         )
-        now = fields.Datetime.now()
         new_statuses = []
         changed = []
         newly_at_risk = [
@@ -470,7 +457,7 @@ class PrmStatusEngine(models.AbstractModel):
         updates = defaultdict(list)
         for decision in decisions:
             status = decision.status
-            vals = self._status_vals(decision, day, now, trigger)
+            vals = self._status_vals(decision, day, trigger)
             if not status:
                 vals.update(partner_id=decision.partner_id, program_id=program.id)
                 new_statuses.append(vals)
@@ -528,7 +515,7 @@ class PrmStatusEngine(models.AbstractModel):
         statuses.invalidate_recordset([*vals, "write_date", "write_uid"])
 
     @api.model
-    def _status_vals(self, decision, day, now, trigger):
+    def _status_vals(self, decision, day, trigger):
         vals = {
             "level_id": decision.new_level.id or False,
             "rule_id": decision.rule.id or False,
@@ -633,7 +620,6 @@ class PrmStatusEngine(models.AbstractModel):
                 partner_id=status.partner_id.id,
                 old_level=old_level,
                 new_level=status.level_id,
-                qualified_level=status.level_id,
                 rule=self.env["prm.status.rule"],
                 values={},
                 reason=status.override_reason or "",

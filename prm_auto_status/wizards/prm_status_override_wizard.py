@@ -1,5 +1,4 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
 
 
 class PrmStatusOverrideWizard(models.TransientModel):
@@ -23,16 +22,8 @@ class PrmStatusOverrideWizard(models.TransientModel):
 
     @api.constrains("date_end")
     def _check_date_end(self):
-        today = fields.Date.context_today(self)
         for wizard in self:
-            if wizard.date_end and wizard.date_end < today:
-                raise ValidationError(
-                    self.env._(
-                        "The override cannot end in the past (%(date)s). Choose "
-                        "today or a later date, or leave it empty.",
-                        date=wizard.date_end,
-                    )
-                )
+            self.env["prm.partner.status"]._check_override_end(wizard.date_end)
 
     def action_apply(self):
         self.ensure_one()
