@@ -11,11 +11,11 @@ from unittest.mock import patch
 # "_apply".
 ENGINE_STEPS = (
     ("prm.status.program", "_get_participants"),
-    ("prm.status.engine", "_get_statuses"),
+    ("prm.status.engine", "_read_states"),
     ("prm.status.engine", "_measure"),
     ("prm.status.engine", "_decide"),
     ("prm.status.engine", "_apply"),
-    ("prm.status.engine", "_after_changes"),
+    ("prm.status.engine", "_follow_up"),
     ("prm.status.engine", "_write_history"),
 )
 

@@ -209,7 +209,7 @@ def render(results, machine, scale):
 
 STEP_NAMES = {
     "_get_participants": "find the participants",
-    "_get_statuses": "read their statuses",
+    "_read_states": "read their statuses",
     "_measure": "measure: the metric queries",
     "_decide": "decide: rules and policy, in Python",
     "_apply": "apply: write statuses, then the two steps below",

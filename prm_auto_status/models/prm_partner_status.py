@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
 
 # Marks the writes of the engine in the context. An object, not a flag: a
 # client chooses the context of its calls but can only send JSON values.
@@ -34,11 +35,23 @@ class PrmPartnerStatus(models.Model):
         string="Last Upgrade",
         help="The minimum time on a level counts from the last upgrade.",
     )
+    # A review writes only the statuses it changes: the dates of a quiet
+    # status come from the review run recorded on the program.
+    evaluated_on = fields.Date(
+        readonly=True,
+        help="The date as of which the last evaluation that saved this status ran.",
+    )
+    reviewed_on = fields.Date(
+        readonly=True,
+        help="Date of the last scheduled review that saved this status.",
+    )
     last_evaluation_date = fields.Date(
-        help="The date the partner was last evaluated as of."
+        compute="_compute_last_dates",
+        help="The date the partner was last evaluated as of.",
     )
     last_review_date = fields.Date(
-        help="Date of the last scheduled review that processed the partner."
+        compute="_compute_last_dates",
+        help="Date of the last scheduled review that processed the partner.",
     )
     rule_id = fields.Many2one("prm.status.rule", string="Matched Rule")
     grace_failures = fields.Integer(
@@ -50,6 +63,12 @@ class PrmPartnerStatus(models.Model):
     at_risk_drop_date = fields.Date(
         string="Drops At Review Of",
         help="The review at which the partner drops if nothing changes.",
+    )
+    at_risk_activity_pending = fields.Boolean(
+        readonly=True,
+        index="btree_not_null",
+        groups="prm_auto_status.group_prm_user",
+        help="The follow-up job has not scheduled the at-risk activity yet.",
     )
     override_active = fields.Boolean(string="Manual Override")
     override_reason = fields.Text(groups="prm_auto_status.group_prm_user")
@@ -82,6 +101,31 @@ class PrmPartnerStatus(models.Model):
             "A partner has one status per program.",
         ),
     ]
+
+    @api.depends(
+        "evaluated_on",
+        "reviewed_on",
+        "create_date",
+        "program_id.last_review_date",
+        "program_id.review_date_pending",
+        "program_id.review_done_until_id",
+    )
+    def _compute_last_dates(self):
+        for status in self:
+            reviewed = [status.reviewed_on, status.program_id._reviewed_on(status)]
+            status.last_review_date = max(filter(None, reviewed), default=False)
+            evaluated = [status.evaluated_on, status.last_review_date]
+            status.last_evaluation_date = max(filter(None, evaluated), default=False)
+
+    @api.model
+    def _pending_at_risk(self, limit):
+        """Statuses whose at-risk activity the follow-up job still owes,
+        oldest first, at most ``limit``; and how many are left after them."""
+        domain = [("at_risk_activity_pending", "=", True)]
+        statuses = self.sudo().browse()
+        if limit:  # a limit of 0 would mean no limit to search()
+            statuses = self.sudo().search(domain, order="id", limit=limit)
+        return statuses, self.sudo().search_count(domain) - len(statuses)
 
     def _compute_explanation_html(self):
         for status in self:
@@ -142,6 +186,46 @@ class PrmPartnerStatus(models.Model):
             self._raise_level_by_hand()
         return super().write(vals)
 
+    @api.model
+    def _save_engine_changes(self, updates, ranks):
+        """Save what a review changed, one UPDATE per set of values.
+
+        ``updates`` maps a tuple of (field, value) pairs to the ids of the
+        statuses that take them; ``ranks`` gives each level's rank. A review
+        changes a few thousand statuses at most; plain UPDATEs spare the ORM's
+        bookkeeping of each. The engine only sets levels of the status's own
+        program, which is what the level constraint checks.
+        """
+        self.flush_model()
+        now = fields.Datetime.now()
+        for changes, status_ids in updates.items():
+            vals = dict(changes)
+            if "level_id" in vals:
+                vals["level_rank"] = ranks.get(vals["level_id"], 0)
+            assignments = [
+                SQL("%s = %s", SQL.identifier(name), self._column_value(name, value))
+                for name, value in vals.items()
+            ]
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE %s SET %s, write_uid = %s, write_date = %s "
+                    "WHERE id = ANY(%s)",
+                    SQL.identifier(self._table),
+                    SQL(", ").join(assignments),
+                    self.env.uid,
+                    now,
+                    list(status_ids),
+                )
+            )
+        if updates:
+            self.invalidate_model()
+
+    def _column_value(self, name, value):
+        """``value`` of field ``name`` as the ORM stores it."""
+        if self._fields[name].type == "boolean":
+            return bool(value)
+        return value if value is not False else None
+
     def _written_by_engine(self):
         return self.env.context.get("prm_engine") is ENGINE_WRITE
 
@@ -198,7 +282,7 @@ class PrmPartnerStatus(models.Model):
             self, old_level, "override"
         )
         self._record_manual_change(
-            old_level, "override", reason, benefits=decisions[0].extra.get("benefits")
+            old_level, "override", reason, benefits=decisions[0].benefits
         )
 
     def _end_override(self):
@@ -239,7 +323,7 @@ class PrmPartnerStatus(models.Model):
             )
         )
         if history.email_template_id:
-            engine._trigger_level_emails()
+            engine._trigger_follow_up()
         return history
 
     def action_view_history(self):

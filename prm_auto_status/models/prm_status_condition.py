@@ -150,4 +150,11 @@ def _format_number(number):
 def meets(operator, value, threshold):
     """Whether ``value operator threshold`` holds, compared to the cent as
     amounts are shown."""
+    difference = value - threshold
+    # Apart by a cent or more, rounding to the cent cannot change the sign:
+    # the plain comparison gives float_compare's answer without its cost.
+    if difference >= 0.01:
+        return OPERATORS[operator](1, 0)
+    if difference <= -0.01:
+        return OPERATORS[operator](-1, 0)
     return OPERATORS[operator](float_compare(value, threshold, precision_digits=2), 0)

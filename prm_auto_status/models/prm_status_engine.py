@@ -13,8 +13,8 @@ An evaluation runs in four steps, each set-based over a batch of partners:
 """
 
 import logging
-from collections import defaultdict
-from dataclasses import dataclass, field
+from collections import defaultdict, namedtuple
+from dataclasses import dataclass
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
@@ -42,64 +42,62 @@ class Measure:
         return self.values.get(partner_id, {})
 
 
-@dataclass
-class PartnerDecision:
-    """What the engine decides for one partner in one program."""
+# What the engine remembers of a partner between evaluations: the columns of
+# prm_partner_status it decides on, read for a whole batch in one query.
+STATE_COLUMNS = (
+    "id",
+    "partner_id",
+    "level_id",
+    "rule_id",
+    "date_since",
+    "upgrade_date",
+    "evaluated_on",
+    "reviewed_on",
+    "grace_failures",
+    "last_failure_date",
+    "at_risk",
+    "at_risk_drop_date",
+    "override_active",
+    "override_until",
+    "override_user_id",
+    "override_reason",
+    "proposed_level_id",
+    "at_risk_activity_pending",
+)
+StatusState = namedtuple("StatusState", STATE_COLUMNS)
 
-    partner_id: int
-    old_level: object  # prm.status.level record, possibly empty
-    new_level: object
-    rule: object  # the rule that matched new/qualified level
-    values: dict
-    outcome: str = "unchanged"
-    reason: str = ""
-    at_risk: bool = False
-    at_risk_drop_date: object = None
-    grace_failures: int = 0
-    last_failure_date: object = None
-    held_by_override: bool = False
-    status: object = None
-    extra: dict = field(default_factory=dict)
-
-    @property
-    def changed(self):
-        return self.old_level != self.new_level
-
-
-def format_metric_value(metric, value):
-    """A metric value as text: amounts with two decimals, counts whole."""
-    if metric.aggregation == "sum":
-        return f"{value:,.2f}"
-    return f"{value:,.0f}"
-
-
-def _comparable(value):
-    """A status field's value in the form the engine writes it."""
-    if isinstance(value, models.BaseModel):
-        return value.id or False
-    return value or False
+# Up to this many changes (new levels, partners newly at risk), an evaluation
+# posts the chatter notes and schedules the activities itself, so that
+# "Evaluate now" shows them at once. A larger review leaves them, like the
+# emails, to the follow-up job: one note and one activity cost about as much
+# as deciding for a hundred partners, and the review's transaction stays
+# short.
+FOLLOW_UP_INLINE_LIMIT = 200
 
 
-# Status fields that every evaluation stamps; written by plain SQL when they
-# are all that changes.
-DATE_ONLY_FIELDS = frozenset({"last_evaluation_date", "last_review_date"})
+class Ladder:
+    """A program's levels, rules and policy as plain Python values, with the
+    partners of the batch that match each rule's profile filter.
 
-
-class RuleBook:
-    """A program's rules compiled to plain Python values.
-
-    ``profiles`` maps a rule id to the set of partner ids matching its
-    profile filter; rules without a filter are absent (they match anyone).
+    Deciding for thousands of partners then reads no field: ranks, rules and
+    thresholds are dictionaries, and records are only looked up for the few
+    decisions that are saved or shown.
     """
 
     def __init__(self, program, profiles):
-        self.profiles = profiles
-        self._rules_by_level = {}
-        self._conditions = {}
-        for level in program.level_ids:
-            self._rules_by_level[level.id] = level.rule_ids
+        levels = program._get_levels()
+        self.env = program.env
+        self.level_ids = levels.ids  # lowest rank first
+        self.levels = {level.id: level for level in levels}
+        self.ranks = {level.id: level.rank for level in levels}
+        self.rules_by_level = {}
+        self.rules = {}
+        self.conditions = {}
+        for level in levels:
+            self.rules_by_level[level.id] = level.rule_ids.ids
             for rule in level.rule_ids:
-                self._conditions[rule.id] = [
+                self.rules[rule.id] = rule
+                self.conditions[rule.id] = [
                     (
                         condition.metric_id.id,
                         condition.operator,
@@ -108,6 +106,19 @@ class RuleBook:
                     )
                     for condition in rule.condition_ids
                 ]
+        # ``profiles`` maps a rule id to the ids of the partners matching its
+        # profile filter; rules without a filter are absent (anyone matches).
+        self.profiles = profiles
+        self.start_level_id = (
+            self.level_ids[0]
+            if program.no_level_policy == "lowest" and self.level_ids
+            else False
+        )
+        self.downgrade_policy = program.downgrade_policy
+        self.grace_reviews = program.grace_reviews
+        self.min_months_on_level = (
+            PERIOD_MONTHS[program.period_unit] * program.min_periods_on_level
+        )
 
     def __contains__(self, rule_id):
         return rule_id in self.profiles
@@ -115,22 +126,155 @@ class RuleBook:
     def __getitem__(self, rule_id):
         return self.profiles[rule_id]
 
-    def rules_of(self, level):
-        return self._rules_by_level.get(level.id, level.rule_ids)
+    def rank(self, level_id):
+        """Rank of a level id; 0 for no level."""
+        if not level_id:
+            return 0
+        rank = self.ranks.get(level_id)
+        if rank is None:  # a level the program no longer lists
+            rank = self.ranks[level_id] = self.level(level_id).rank
+        return rank
+
+    def level(self, level_id):
+        """The level record of an id, empty for False."""
+        record = self.levels.get(level_id)
+        if record is None:
+            record = self.env["prm.status.level"].browse(level_id or ())
+        return record
+
+    def rule(self, rule_id):
+        record = self.rules.get(rule_id)
+        if record is None:
+            record = self.env["prm.status.rule"].browse(rule_id or ())
+        return record
 
     def has_keep_values(self, rule_id):
-        return any(keep is not None for *_rest, keep in self._conditions[rule_id])
+        return any(keep is not None for *_rest, keep in self.conditions[rule_id])
 
     def holds(self, rule_id, partner_id, values, keep=False):
         """Whether every condition of the rule holds for ``values`` (with
         keep values when ``keep``) and the partner matches its profile."""
-        if rule_id in self.profiles and partner_id not in self.profiles[rule_id]:
+        profile = self.profiles.get(rule_id)
+        if profile is not None and partner_id not in profile:
             return False
-        for metric_id, operator, value, keep_value in self._conditions[rule_id]:
+        for metric_id, operator, value, keep_value in self.conditions[rule_id]:
             threshold = keep_value if keep and keep_value is not None else value
             if not meets(operator, values.get(metric_id, 0.0), threshold):
                 return False
         return True
+
+    def first_rule(self, level_id, partner_id, values, keep=False):
+        """Id of the first rule of the level that holds, or False."""
+        for rule_id in self.rules_by_level.get(level_id, ()):
+            if self.holds(rule_id, partner_id, values, keep=keep):
+                return rule_id
+        return False
+
+
+class PartnerDecision:
+    """What the engine decides for one partner in one program.
+
+    Levels and rules are kept as ids; the record properties look them up in
+    the program's :class:`Ladder`.
+    """
+
+    __slots__ = (
+        "ladder",
+        "partner_id",
+        "old_level_id",
+        "new_level_id",
+        "rule_id",
+        "values",
+        "state",
+        "status_id",
+        "outcome",
+        "reason",
+        "at_risk",
+        "at_risk_drop_date",
+        "grace_failures",
+        "last_failure_date",
+        "held_by_override",
+        "proposed_level_id",
+        "override_ended",
+        "benefits",
+    )
+
+    def __init__(
+        self,
+        ladder,
+        partner_id,
+        old_level_id=False,
+        new_level_id=False,
+        rule_id=False,
+        values=None,
+        state=None,
+        outcome="unchanged",
+        reason="",
+    ):
+        self.ladder = ladder
+        self.partner_id = partner_id
+        self.old_level_id = old_level_id or False
+        self.new_level_id = new_level_id or False
+        self.rule_id = rule_id or False
+        self.values = values if values is not None else {}
+        self.state = state
+        self.status_id = state.id if state else False
+        self.outcome = outcome
+        self.reason = reason
+        self.at_risk = False
+        self.at_risk_drop_date = False
+        self.grace_failures = 0
+        self.last_failure_date = False
+        self.held_by_override = False
+        self.proposed_level_id = False
+        self.override_ended = False
+        self.benefits = ""
+
+    def __repr__(self):
+        return (
+            f"<PartnerDecision partner={self.partner_id} "
+            f"{self.old_level_id}->{self.new_level_id} {self.outcome}>"
+        )
+
+    @property
+    def changed(self):
+        return self.old_level_id != self.new_level_id
+
+    @property
+    def old_level(self):
+        return self.ladder.level(self.old_level_id)
+
+    @property
+    def new_level(self):
+        return self.ladder.level(self.new_level_id)
+
+    @property
+    def proposed_level(self):
+        return self.ladder.level(self.proposed_level_id)
+
+    @property
+    def rule(self):
+        return self.ladder.rule(self.rule_id)
+
+    @property
+    def status(self):
+        return self.ladder.env["prm.partner.status"].sudo().browse(self.status_id or ())
+
+    @property
+    def direction(self):
+        old_rank = self.ladder.rank(self.old_level_id)
+        new_rank = self.ladder.rank(self.new_level_id)
+        if new_rank > old_rank:
+            return "up"
+        if new_rank < old_rank:
+            return "down"
+        return "same"
+
+
+def metric_number_format(metric):
+    """Amounts with two decimals, counts whole."""
+    return ",.2f" if metric.aggregation == "sum" else ",.0f"
+
 
 
 class PrmStatusEngine(models.AbstractModel):
@@ -152,13 +296,15 @@ class PrmStatusEngine(models.AbstractModel):
         program.ensure_one()
         day = day or program._today()
         participants = program._get_participants(partners)
-        statuses = self._get_statuses(program, partners)
-        leavers = statuses.partner_id - participants
+        states = self._read_states(program, partners)
         measure = self._measure(program, participants, day)
-        decisions = self._decide(program, participants, statuses, measure, day, trigger)
-        decisions += self._decide_leavers(program, statuses, leavers)
+        ladder = self._ladder(program, participants)
+        decisions = self._decide(
+            program, ladder, participants, states, measure, day, trigger
+        )
+        decisions += self._decide_leavers(ladder, states, set(participants.ids))
         if apply:
-            self._apply(program, decisions, measure, day, trigger)
+            self._apply(program, ladder, decisions, measure, day, trigger)
         return decisions
 
     @api.model
@@ -174,6 +320,7 @@ class PrmStatusEngine(models.AbstractModel):
             # (a review run ahead of time): its figures are the ones shown.
             day = max(program._today(), status.last_evaluation_date or date.min)
         measure = self._measure(program, participants, day)
+        ladder = self._ladder(program, partner)
         # The policy is applied as the next scheduled review would apply it,
         # on today's figures: "if nothing changes". On a review day, before
         # the review ran, that review is today's.
@@ -182,11 +329,17 @@ class PrmStatusEngine(models.AbstractModel):
         if is_review_day == day and not (status and status.last_review_date == day):
             next_review = day
         decisions = self._decide(
-            program, participants, status, measure, next_review, "review"
+            program,
+            ladder,
+            participants,
+            self._read_states(program, partner),
+            measure,
+            next_review,
+            "review",
         )
         decision = decisions[0] if decisions else None
         explanation = self._build_explanation(
-            program, partner, status, measure, decision, day
+            program, ladder, partner, status, measure, decision, day
         )
         explanation["next_review_date"] = next_review
         return explanation
@@ -210,8 +363,9 @@ class PrmStatusEngine(models.AbstractModel):
             per_partner = metric._read_values(
                 partners.ids, period_start, end_excluded, program.company_id, tz
             )
+            metric_id = metric.id
             for partner_id, partner_values in values.items():
-                partner_values[metric.id] = per_partner.get(partner_id, 0.0)
+                partner_values[metric_id] = per_partner.get(partner_id, 0.0)
         return Measure(period_start, period_end, values)
 
     # ------------------------------------------------------------------
@@ -219,8 +373,8 @@ class PrmStatusEngine(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _profile_matches(self, program, partners):
-        """The program's rules compiled for ``partners``: which partners
+    def _ladder(self, program, partners):
+        """The program's ladder compiled for ``partners``: which partners
         match each rule's profile filter (one search per filtered rule) and
         each condition as plain values, so that matching thousands of
         partners reads no field."""
@@ -232,28 +386,17 @@ class PrmStatusEngine(models.AbstractModel):
                 matches[rule.id] = set(
                     Partner.search(domain + [("id", "in", partners.ids)]).ids
                 )
-        return RuleBook(program, matches)
+        return Ladder(program, matches)
 
     @api.model
-    def _first_rule(self, level, partner_id, values, profiles, keep=False):
-        """The first rule of ``level`` that holds, or an empty recordset."""
-        for rule in profiles.rules_of(level):
-            if profiles.holds(rule.id, partner_id, values, keep=keep):
-                return rule
-        return self.env["prm.status.rule"]
-
-    @api.model
-    def _qualify(self, program, levels, partner_id, values, profiles):
-        """Highest level one of whose rules holds with entry values, with
-        the rule; the start level or nothing when none holds."""
-        for level in reversed(levels):
-            rule = self._first_rule(level, partner_id, values, profiles)
-            if rule:
-                return level, rule
-        empty_rule = self.env["prm.status.rule"]
-        if program.no_level_policy == "lowest" and levels:
-            return levels[0], empty_rule
-        return levels.browse(), empty_rule
+    def _qualify(self, program, ladder, partner_id, values):
+        """Highest level one of whose rules holds with entry values, and
+        that rule, as ids; the start level or nothing when none holds."""
+        for level_id in reversed(ladder.level_ids):
+            rule_id = ladder.first_rule(level_id, partner_id, values)
+            if rule_id:
+                return level_id, rule_id
+        return ladder.start_level_id, False
 
     # ------------------------------------------------------------------
     # Step 3: decide
@@ -261,128 +404,163 @@ class PrmStatusEngine(models.AbstractModel):
 
     @api.model
     def _get_statuses(self, program, partners=None):
+        return (
+            self.env["prm.partner.status"]
+            .sudo()
+            .search(self._status_domain(program, partners))
+        )
+
+    @api.model
+    def _status_domain(self, program, partners=None):
         domain = [("program_id", "=", program.id)]
         if partners is not None:
             # The partners' own statuses too: a company that became a contact
             # holds a status it must lose.
             partner_ids = set(partners.ids) | set(partners.commercial_partner_id.ids)
             domain.append(("partner_id", "in", list(partner_ids)))
-        return self.env["prm.partner.status"].sudo().search(domain)
+        return domain
 
     @api.model
-    def _decide(self, program, partners, statuses, measure, day, trigger):
-        levels = program._get_levels()
-        profiles = self._profile_matches(program, partners)
-        status_by_partner = {status.partner_id.id: status for status in statuses}
+    def _read_states(self, program, partners=None):
+        """{partner id: :data:`StatusState`} of the program's statuses (of
+        ``partners`` when given), read in one query."""
+        Status = self.env["prm.partner.status"].sudo()
+        Status.flush_model(STATE_COLUMNS[1:])
+        query = Status._search(self._status_domain(program, partners))
+        query.order = None
+        self.env.cr.execute(
+            query.select(
+                *(SQL.identifier(Status._table, column) for column in STATE_COLUMNS)
+            )
+        )
+        return {
+            state.partner_id: state
+            for state in map(StatusState._make, self.env.cr.fetchall())
+        }
+
+    @api.model
+    def _decide(self, program, ladder, partners, states, measure, day, trigger):
         decisions = []
+        values_of = measure.values
         for partner_id in partners.ids:
-            values = measure.of(partner_id)
-            status = status_by_partner.get(partner_id)
-            qualified, rule = self._qualify(
-                program, levels, partner_id, values, profiles
-            )
+            values = values_of.get(partner_id, {})
+            state = states.get(partner_id)
+            level_id, rule_id = self._qualify(program, ladder, partner_id, values)
             decision = PartnerDecision(
-                partner_id=partner_id,
-                old_level=status.level_id if status else levels.browse(),
-                new_level=qualified,
-                rule=rule,
+                ladder,
+                partner_id,
+                old_level_id=state.level_id if state else False,
+                new_level_id=level_id,
+                rule_id=rule_id,
                 values=values,
-                status=status,
+                state=state,
             )
-            if status:
-                self._apply_policy(program, decision, status, profiles, day, trigger)
-            decision.outcome = self._outcome(decision, status)
+            if state:
+                self._apply_policy(program, ladder, decision, state, day, trigger)
+            decision.outcome = self._outcome(ladder, decision, state)
             decisions.append(decision)
         return decisions
 
     @api.model
-    def _apply_policy(self, program, decision, status, profiles, day, trigger):
+    def _apply_policy(self, program, ladder, decision, state, day, trigger):
         """Adjust ``decision`` for a partner that already has a status:
         keep thresholds, manual override, minimum time and downgrade policy."""
-        current = status.level_id
-        decision.grace_failures = status.grace_failures
-        decision.last_failure_date = status.last_failure_date
-        if current and current.rank > (decision.new_level.rank or 0):
-            keep_rule = self._first_rule(
-                current, decision.partner_id, decision.values, profiles, keep=True
+        current = state.level_id or False
+        current_rank = ladder.rank(current)
+        decision.grace_failures = state.grace_failures or 0
+        decision.last_failure_date = state.last_failure_date or False
+        if current and current_rank > ladder.rank(decision.new_level_id):
+            keep_rule = ladder.first_rule(
+                current, decision.partner_id, decision.values, keep=True
             )
-            if keep_rule and profiles.has_keep_values(keep_rule.id):
-                decision.new_level = current
-                decision.rule = keep_rule
+            if keep_rule and ladder.has_keep_values(keep_rule):
+                decision.new_level_id = current
+                decision.rule_id = keep_rule
                 decision.reason = self.env._(
-                    "Keeps %s: the keep thresholds hold.", current.name
+                    "Keeps %s: the keep thresholds hold.", ladder.level(current).name
                 )
 
-        if status.override_active and self._override_ended(status, day):
-            decision.extra["override_ended"] = True
-        elif status.override_active:
+        if state.override_active and self._override_ended(state, day):
+            decision.override_ended = True
+        elif state.override_active:
             decision.held_by_override = True
-            decision.extra["proposed_level"] = decision.new_level
-            decision.new_level = current
+            decision.proposed_level_id = decision.new_level_id
+            decision.new_level_id = current
+            user = self.env["res.users"].sudo().browse(state.override_user_id or ())
             decision.reason = self.env._(
                 "Manual override by %(user)s: %(reason)s",
-                user=status.override_user_id.name or "",
-                reason=status.override_reason or "",
+                user=user.name or "",
+                reason=state.override_reason or "",
             )
             return
 
-        if not current or decision.new_level.rank >= current.rank:
+        if not current or ladder.rank(decision.new_level_id) >= current_rank:
             decision.grace_failures = 0
             decision.last_failure_date = False
             return
 
         # The partner fails its current level.
-        if program.downgrade_policy == "never":
+        current_name = ladder.level(current).name
+        if ladder.downgrade_policy == "never":
             decision.reason = self.env._(
-                "Keeps %s: this program never downgrades.", current.name
+                "Keeps %s: this program never downgrades.", current_name
             )
-            decision.new_level = current
+            decision.new_level_id = current
             return
-        if program.min_periods_on_level and status.upgrade_date:
-            months = PERIOD_MONTHS[program.period_unit] * program.min_periods_on_level
-            allowed_from = status.upgrade_date + relativedelta(months=months)
+        if ladder.min_months_on_level and state.upgrade_date:
+            allowed_from = state.upgrade_date + relativedelta(
+                months=ladder.min_months_on_level
+            )
             if day < allowed_from:
                 decision.reason = self.env._(
                     "Keeps %(level)s until %(date)s: minimum time on the level.",
-                    level=current.name,
+                    level=current_name,
                     date=allowed_from,
                 )
-                decision.new_level = current
+                decision.new_level_id = current
                 return
-        if program.downgrade_policy == "grace":
+        if ladder.downgrade_policy == "grace":
             if trigger != "review":
                 # Only scheduled reviews count toward the grace period; an
                 # evaluation in between leaves the partner where it stands.
-                decision.at_risk = status.at_risk
-                decision.at_risk_drop_date = status.at_risk_drop_date
-                decision.new_level = current
+                decision.at_risk = bool(state.at_risk)
+                decision.at_risk_drop_date = state.at_risk_drop_date or False
+                decision.new_level_id = current
                 decision.reason = self.env._(
-                    "Keeps %s until the next scheduled review.", current.name
+                    "Keeps %s until the next scheduled review.", current_name
                 )
                 return
-            failures = status.grace_failures
-            if status.last_failure_date != day:
+            failures = decision.grace_failures
+            if state.last_failure_date != day:
                 failures += 1
             decision.grace_failures = failures
             decision.last_failure_date = day
-            if failures < program.grace_reviews:
+            if failures < ladder.grace_reviews:
                 decision.at_risk = True
                 decision.at_risk_drop_date = self._review_after(
-                    program, day, program.grace_reviews - failures
+                    program, day, ladder.grace_reviews - failures
                 )
-                decision.reason = self.env._(
-                    "Keeps %(level)s, at risk: failed %(count)s of %(grace)s reviews.",
-                    level=current.name,
-                    count=failures,
-                    grace=program.grace_reviews,
+                decision.reason = self._at_risk_reason(
+                    current_name, failures, ladder.grace_reviews
                 )
-                decision.new_level = current
+                decision.new_level_id = current
                 return
         decision.grace_failures = 0
         decision.last_failure_date = False
 
     @api.model
+    def _at_risk_reason(self, level_name, failures, grace_reviews):
+        return self.env._(
+            "Keeps %(level)s, at risk: failed %(count)s of %(grace)s reviews.",
+            level=level_name,
+            count=failures,
+            grace=grace_reviews,
+        )
+
+    @api.model
     def _override_ended(self, status, day):
+        """Whether the override of ``status`` (a record or a state) ended
+        before ``day``."""
         return bool(status.override_until and status.override_until < day)
 
     @api.model
@@ -399,190 +577,181 @@ class PrmStatusEngine(models.AbstractModel):
         return period_start + relativedelta(months=months * count)
 
     @api.model
-    def _outcome(self, decision, status):
+    def _outcome(self, ladder, decision, state):
         if decision.held_by_override:
             return "override"
-        if not status:
-            return "first" if decision.new_level else "unchanged"
-        old_rank = decision.old_level.rank if decision.old_level else 0
-        new_rank = decision.new_level.rank if decision.new_level else 0
+        if not state:
+            return "first" if decision.new_level_id else "unchanged"
         if decision.at_risk:
             return "at_risk"
+        old_rank = ladder.rank(decision.old_level_id)
+        new_rank = ladder.rank(decision.new_level_id)
         if new_rank > old_rank:
             return "upgrade"
-        if new_rank < old_rank or (decision.old_level and not decision.new_level):
+        if new_rank < old_rank or (decision.old_level_id and not decision.new_level_id):
             return "downgrade"
         return "unchanged"
 
     @api.model
-    def _decide_leavers(self, program, statuses, leavers):
+    def _decide_leavers(self, ladder, states, participant_ids):
         """Partners that stopped taking part lose their level."""
-        decisions = []
-        for status in statuses.filtered(lambda s: s.partner_id in leavers):
-            if not status.level_id:
-                continue
-            decisions.append(
-                PartnerDecision(
-                    partner_id=status.partner_id.id,
-                    old_level=status.level_id,
-                    new_level=status.level_id.browse(),
-                    rule=self.env["prm.status.rule"],
-                    values={},
-                    outcome="downgrade",
-                    reason=self.env._("No longer takes part in the program."),
-                    status=status,
-                )
+        return [
+            PartnerDecision(
+                ladder,
+                partner_id,
+                old_level_id=state.level_id,
+                state=state,
+                outcome="downgrade",
+                reason=self.env._("No longer takes part in the program."),
             )
-        return decisions
+            for partner_id, state in states.items()
+            if partner_id not in participant_ids and state.level_id
+        ]
 
     # ------------------------------------------------------------------
     # Step 4: apply
     # ------------------------------------------------------------------
 
     @api.model
-    def _apply(self, program, decisions, measure, day, trigger):
-        """Save statuses and history rows for ``decisions`` in bulk."""
+    def _apply(self, program, ladder, decisions, measure, day, trigger):
+        """Save statuses and history rows for ``decisions`` in bulk, then
+        follow the changes up (benefits, notes, activities, emails)."""
         Status = (
             self.env["prm.partner.status"].sudo().with_context(prm_engine=ENGINE_WRITE)
         )
-        new_statuses = []
-        changed = []
+        changed = [
+            decision
+            for decision in decisions
+            if decision.changed or decision.override_ended
+        ]
         newly_at_risk = [
             decision
             for decision in decisions
-            if decision.at_risk and not (decision.status and decision.status.at_risk)
+            if decision.at_risk and not (decision.state and decision.state.at_risk)
         ]
+        deferred = len(changed) + len(newly_at_risk) > FOLLOW_UP_INLINE_LIMIT
+        stamp = {"evaluated_on": day}
+        if trigger == "review":
+            stamp["reviewed_on"] = day
+        new_statuses = []
         # Statuses that need the same values are written together: a review
         # that changes little costs a few statements, not one per partner.
         updates = defaultdict(list)
         for decision in decisions:
-            status = decision.status
+            state = decision.state
             vals = self._status_vals(decision, day, trigger)
-            if not status:
-                vals.update(partner_id=decision.partner_id, program_id=program.id)
-                new_statuses.append(vals)
-            else:
-                changes = tuple(
-                    sorted(
-                        (key, value)
-                        for key, value in vals.items()
-                        if _comparable(status[key]) != (value or False)
-                    )
+            if deferred and decision.at_risk:
+                # The follow-up job schedules its activity.
+                vals["at_risk_activity_pending"] = bool(
+                    (state and state.at_risk_activity_pending)
+                    or not (state and state.at_risk)
                 )
-                if changes:
-                    updates[changes].append(status.id)
-            if decision.changed or decision.extra.get("override_ended"):
-                changed.append(decision)
-        for changes, status_ids in updates.items():
-            if {key for key, _value in changes} <= DATE_ONLY_FIELDS:
-                self._write_review_dates(Status.browse(status_ids), dict(changes))
-            else:
-                Status.browse(status_ids).write(dict(changes))
+            if state is None:
+                vals.update(
+                    stamp, partner_id=decision.partner_id, program_id=program.id
+                )
+                new_statuses.append(vals)
+                continue
+            # A status that stays as it is is not written: its review date
+            # is the program's (see prm.partner.status._compute_last_dates).
+            changes = [
+                (key, value)
+                for key, value in vals.items()
+                if (getattr(state, key) or False) != (value or False)
+            ]
+            if changes:
+                changes.extend(stamp.items())
+                updates[tuple(sorted(changes))].append(state.id)
+        Status._save_engine_changes(updates, ladder.ranks)
         if new_statuses:
             created = Status.create(new_statuses)
-            by_partner = {status.partner_id.id: status for status in created}
+            by_partner = {
+                vals["partner_id"]: status.id
+                for vals, status in zip(new_statuses, created, strict=True)
+            }
             for decision in decisions:
-                decision.status = decision.status or by_partner.get(decision.partner_id)
+                decision.status_id = decision.status_id or by_partner.get(
+                    decision.partner_id, False
+                )
+        moves = [decision for decision in changed if decision.changed]
         self.env["res.partner"].browse(
-            [decision.partner_id for decision in changed if decision.changed]
+            [decision.partner_id for decision in moves]
         )._prm_sync_levels()
-        self._after_changes(program, changed, trigger, newly_at_risk)
-        histories = self._write_history(program, changed, measure, day, trigger)
-        if histories.filtered("email_template_id"):
-            self._trigger_level_emails()
+        self._grant_benefits(moves)
+        histories = self._write_history(
+            program, changed, measure, day, trigger, deferred
+        )
+        if not deferred:
+            self._follow_up(program, moves, newly_at_risk)
+        if deferred or histories.filtered("email_template_id"):
+            self._trigger_follow_up()
         return changed
-
-    @api.model
-    def _write_review_dates(self, statuses, vals):
-        """Stamp the evaluation and review dates of statuses that nothing
-        else changed: in a quiet review that is every partner, so one plain
-        UPDATE replaces the ORM's bookkeeping of thousands of records."""
-        statuses.flush_recordset(list(vals))
-        assignments = SQL(", ").join(
-            SQL("%s = %s", SQL.identifier(fname), value)
-            for fname, value in vals.items()
-        )
-        self.env.cr.execute(
-            SQL(
-                "UPDATE prm_partner_status SET %s, write_date = %s, write_uid = %s "
-                "WHERE id = ANY(%s)",
-                assignments,
-                fields.Datetime.now(),
-                self.env.uid,
-                statuses.ids,
-            )
-        )
-        statuses.invalidate_recordset([*vals, "write_date", "write_uid"])
 
     @api.model
     def _status_vals(self, decision, day, trigger):
         vals = {
-            "level_id": decision.new_level.id or False,
-            "rule_id": decision.rule.id or False,
-            "last_evaluation_date": day,
+            "level_id": decision.new_level_id,
+            "rule_id": decision.rule_id,
             "grace_failures": decision.grace_failures,
             "last_failure_date": decision.last_failure_date or False,
             "at_risk": decision.at_risk,
             "at_risk_drop_date": decision.at_risk_drop_date or False,
+            "proposed_level_id": decision.proposed_level_id,
         }
-        if trigger == "review":
-            vals["last_review_date"] = day
         if decision.changed:
             vals["date_since"] = day
-            if self._direction(decision) == "up":
+            if decision.direction == "up":
                 vals["upgrade_date"] = day
-        proposed = decision.extra.get("proposed_level")
-        vals["proposed_level_id"] = proposed.id if proposed else False
-        if decision.extra.get("override_ended"):
+        if decision.override_ended:
             vals.update(
                 override_active=False, override_until=False, override_reason=False
             )
         return vals
 
     @api.model
-    def _write_history(self, program, decisions, measure, day, trigger):
+    def _write_history(self, program, decisions, measure, day, trigger, deferred):
         if not decisions:
             return self.env["prm.status.history"]
         metrics = program.level_ids.rule_ids.condition_ids.metric_id
+        keys = [(metric.code or str(metric.id), metric.id) for metric in metrics]
+        formats = self._summary_formats(metrics)
+        templates = {}
         rows = []
         for decision in decisions:
             row_trigger = trigger
             if decision.outcome == "first":
                 row_trigger = "first"
-            elif decision.extra.get("override_ended"):
+            elif decision.override_ended:
                 row_trigger = "override_end"
+            move = (decision.old_level_id, decision.new_level_id)
+            if move not in templates:
+                templates[move] = self._email_template(
+                    program, decision.old_level, decision.new_level
+                ).id
             rows.append(
                 {
                     "partner_id": decision.partner_id,
                     "program_id": program.id,
-                    "old_level_id": decision.old_level.id or False,
-                    "new_level_id": decision.new_level.id or False,
-                    "direction": self._direction(decision),
+                    "old_level_id": decision.old_level_id,
+                    "new_level_id": decision.new_level_id,
+                    "direction": decision.direction,
                     "evaluation_date": day,
                     "trigger": row_trigger,
                     "period_start": measure.period_start,
                     "period_end": measure.period_end,
                     "metric_values": {
-                        metric.code or str(metric.id): decision.values.get(
-                            metric.id, 0.0
-                        )
-                        for metric in metrics
+                        key: decision.values.get(metric_id, 0.0)
+                        for key, metric_id in keys
                     },
-                    "values_summary": self._values_summary(metrics, decision.values),
-                    "rule_id": decision.rule.id or False,
+                    "values_summary": self._values_summary(formats, decision.values),
+                    "rule_id": decision.rule_id,
                     "reason": decision.reason or False,
-                    "benefits": decision.extra.get("benefits") or False,
-                    "email_template_id": self._email_template(
-                        program, decision.old_level, decision.new_level
-                    ).id
-                    or False,
+                    "benefits": decision.benefits or False,
+                    "email_template_id": templates[move] or False,
+                    "followup_pending": deferred,
                 }
             )
-        return self.env["prm.status.history"].sudo().create(rows)
-
-    @api.model
-    def _direction(self, decision):
-        return self._rank_direction(decision.old_level, decision.new_level)
+        return self.env["prm.status.history"].sudo()._insert_rows(rows)
 
     @api.model
     def _rank_direction(self, old_level, new_level):
@@ -596,39 +765,91 @@ class PrmStatusEngine(models.AbstractModel):
 
     @api.model
     def _values_summary(self, metrics, values):
+        """The values as lines of text, "Sales amount: 1,500.00"; ``metrics``
+        is a recordset, or its :meth:`_summary_formats`."""
+        if isinstance(metrics, models.BaseModel):
+            metrics = self._summary_formats(metrics)
         return "\n".join(
-            f"{metric.name}: {format_metric_value(metric, values.get(metric.id, 0.0))}"
-            for metric in metrics
+            f"{name}: {format(values.get(metric_id, 0.0), spec)}"
+            for metric_id, name, spec in metrics
         )
 
     @api.model
-    def _after_changes(self, program, decisions, trigger, newly_at_risk=()):
-        """What follows a change of level: benefits, chatter, emails and
-        activities for the salesperson."""
-        moves = [decision for decision in decisions if decision.changed]
+    def _summary_formats(self, metrics):
+        """(id, name, number format) of each metric, read once for the
+        summaries of many partners."""
+        return [
+            (metric.id, metric.name, metric_number_format(metric)) for metric in metrics
+        ]
+
+    @api.model
+    def _follow_up(self, program, moves, at_risk=()):
+        """Tell people about changes: a chatter note per new level, an
+        activity for the salesperson per downgrade and per partner newly at
+        risk. Emails are sent by the follow-up job."""
         if moves:
-            self._grant_benefits(moves)
             self._post_messages(program, moves)
-        downgrades = [d for d in moves if self._direction(d) == "down"]
-        self._schedule_activities(program, downgrades, list(newly_at_risk))
+        downgrades = [decision for decision in moves if decision.direction == "down"]
+        self._schedule_activities(program, downgrades, list(at_risk))
 
     @api.model
     def _after_changes_for_statuses(self, statuses, old_level, trigger):
-        """Same as :meth:`_after_changes` for a level set by hand."""
-        decisions = [
-            PartnerDecision(
-                partner_id=status.partner_id.id,
-                old_level=old_level,
-                new_level=status.level_id,
-                rule=self.env["prm.status.rule"],
-                values={},
+        """Benefits, note and activity of a level set by hand."""
+        program = statuses.program_id
+        program.ensure_one()
+        ladder = Ladder(program, {})
+        decisions = []
+        for status in statuses:
+            decision = PartnerDecision(
+                ladder,
+                status.partner_id.id,
+                old_level_id=old_level.id,
+                new_level_id=status.level_id.id,
                 reason=status.override_reason or "",
-                status=status,
             )
-            for status in statuses
-        ]
-        self._after_changes(statuses.program_id, decisions, trigger)
+            decision.status_id = status.id
+            decisions.append(decision)
+        moves = [decision for decision in decisions if decision.changed]
+        self._grant_benefits(moves)
+        self._follow_up(program, moves)
         return decisions
+
+    @api.model
+    def _follow_up_later(self, histories, statuses):
+        """The follow-up a large review left to the job: notes and
+        downgrade activities of ``histories``, activities of ``statuses``
+        newly at risk. Rebuilds the decisions from what was saved."""
+        for program in (histories.program_id | statuses.program_id).sudo():
+            ladder = Ladder(program, {})
+            moves = []
+            for history in histories.filtered(lambda h, p=program: h.program_id == p):
+                decision = PartnerDecision(
+                    ladder,
+                    history.partner_id.id,
+                    old_level_id=history.old_level_id.id,
+                    new_level_id=history.new_level_id.id,
+                    rule_id=history.rule_id.id,
+                    reason=history.reason or "",
+                )
+                if decision.changed:
+                    moves.append(decision)
+            at_risk = [
+                PartnerDecision(
+                    ladder,
+                    status.partner_id.id,
+                    old_level_id=status.level_id.id,
+                    new_level_id=status.level_id.id,
+                    reason=self._at_risk_reason(
+                        status.level_id.name,
+                        status.grace_failures,
+                        program.grace_reviews,
+                    ),
+                )
+                for status in statuses.filtered(
+                    lambda s, p=program: s.program_id == p and s.at_risk
+                )
+            ]
+            self._follow_up(program, moves, at_risk)
 
     @api.model
     def _grant_benefits(self, decisions):
@@ -691,7 +912,7 @@ class PrmStatusEngine(models.AbstractModel):
                         "pricelist: %s", pricelist.display_name or self.env._("default")
                     )
                 )
-            decision.extra["benefits"] = "; ".join(notes)
+            decision.benefits = "; ".join(notes)
 
     @api.model
     def _post_messages(self, program, decisions):
@@ -732,11 +953,11 @@ class PrmStatusEngine(models.AbstractModel):
         return self.env["mail.template"]
 
     @api.model
-    def _trigger_level_emails(self):
-        """Have the email job send the emails of the changes just saved,
-        once the transaction is committed."""
+    def _trigger_follow_up(self):
+        """Have the follow-up job handle the changes just saved, once the
+        transaction is committed."""
         job = self.env.ref(
-            "prm_auto_status.ir_cron_prm_send_level_emails", raise_if_not_found=False
+            "prm_auto_status.ir_cron_prm_follow_up_changes", raise_if_not_found=False
         )
         if job:
             job.sudo()._trigger()
@@ -783,10 +1004,11 @@ class PrmStatusEngine(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _build_explanation(self, program, partner, status, measure, decision, day):
+    def _build_explanation(
+        self, program, ladder, partner, status, measure, decision, day
+    ):
         levels = program._get_levels()
         values = measure.of(partner.id)
-        profiles = self._profile_matches(program, partner)
         current = status.level_id if status else levels.browse()
         higher = levels.filtered(lambda level: level.rank > (current.rank or 0))
         next_level = higher[:1]
@@ -806,10 +1028,10 @@ class PrmStatusEngine(models.AbstractModel):
             ],
             "current_level": current,
             "current_rules": self._explain_level(
-                current, partner.id, values, profiles, keep=True
+                current, partner.id, values, ladder, keep=True
             ),
             "next_level": next_level,
-            "next_rules": self._explain_level(next_level, partner.id, values, profiles),
+            "next_rules": self._explain_level(next_level, partner.id, values, ladder),
             "decision": decision,
             "next_review": self._next_review_text(decision),
             "at_risk": bool(decision and decision.at_risk),
@@ -817,7 +1039,7 @@ class PrmStatusEngine(models.AbstractModel):
         }
 
     @api.model
-    def _explain_level(self, level, partner_id, values, profiles, keep=False):
+    def _explain_level(self, level, partner_id, values, ladder, keep=False):
         rules = []
         for rule in level.rule_ids:
             conditions = []
@@ -844,12 +1066,12 @@ class PrmStatusEngine(models.AbstractModel):
                         "progress": self._progress(condition, value, threshold),
                     }
                 )
-            profile_ok = rule.id not in profiles or partner_id in profiles[rule.id]
+            profile_ok = rule.id not in ladder or partner_id in ladder[rule.id]
             rules.append(
                 {
                     "rule": rule,
                     "conditions": conditions,
-                    "profile_required": rule.id in profiles,
+                    "profile_required": rule.id in ladder,
                     "profile_ok": profile_ok,
                     "met": profile_ok and all(c["met"] for c in conditions),
                 }

@@ -1,10 +1,32 @@
 import logging
 
+from psycopg2.extras import Json
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
+
+# What an evaluation gives each history row; the rest is filled in.
+INSERTED_FIELDS = (
+    "partner_id",
+    "program_id",
+    "old_level_id",
+    "new_level_id",
+    "direction",
+    "evaluation_date",
+    "trigger",
+    "period_start",
+    "period_end",
+    "metric_values",
+    "values_summary",
+    "rule_id",
+    "reason",
+    "benefits",
+    "email_template_id",
+    "followup_pending",
+)
 
 TRIGGERS = [
     ("first", "First assignment"),
@@ -81,6 +103,13 @@ class PrmStatusHistory(models.Model):
         groups="prm_auto_status.group_prm_user",
         help="The email job has not sent this change's email yet.",
     )
+    followup_pending = fields.Boolean(
+        string="Follow-up Pending",
+        readonly=True,
+        index="btree_not_null",
+        groups="prm_auto_status.group_prm_user",
+        help="The follow-up job has not posted this change's note and activity yet.",
+    )
     user_id = fields.Many2one(
         "res.users",
         default=lambda self: self.env.user,
@@ -115,19 +144,134 @@ class PrmStatusHistory(models.Model):
         )
 
     @api.model
-    def _cron_send_level_emails(self):
-        """Send the emails of level changes, in bounded batches.
+    def _insert_rows(self, rows):
+        """Insert the history rows of an evaluation in one statement and
+        return them.
 
-        Reviews only record which email a change sends: rendering thousands
-        of emails would weigh on the review's own transaction.
+        ``rows`` are dicts of field values as :meth:`create` takes them. The
+        row's company, date, author and pending email are filled in as the
+        ORM would; a review records a thousand changes at a time, which the
+        ORM's create takes several times longer to write.
+        """
+        if not rows:
+            return self.browse()
+        programs = self.env["prm.status.program"].sudo()
+        company_of = {
+            program.id: program.company_id.id
+            for program in programs.browse({row["program_id"] for row in rows})
+        }
+        now = fields.Datetime.now()
+        fixed = {
+            "date": now,
+            "user_id": self.env.uid,
+            "create_uid": self.env.uid,
+            "create_date": now,
+            "write_uid": self.env.uid,
+            "write_date": now,
+        }
+        columns = [*INSERTED_FIELDS, "company_id", "email_pending", *fixed]
+        row_template = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        values = []
+        for row in rows:
+            unknown = set(row) - set(INSERTED_FIELDS)
+            if unknown:
+                raise ValueError(f"History fields not inserted: {sorted(unknown)}")
+            given = [
+                self._column_value(field, row.get(field)) for field in INSERTED_FIELDS
+            ]
+            values.append(
+                SQL(
+                    row_template,
+                    *given,
+                    company_of[row["program_id"]] or None,
+                    bool(row.get("email_template_id")) or None,
+                    *fixed.values(),
+                )
+            )
+        self.env.cr.execute(
+            SQL(
+                "INSERT INTO %s (%s) VALUES %s RETURNING id",
+                SQL.identifier(self._table),
+                SQL(", ").join(SQL.identifier(name) for name in columns),
+                SQL(", ").join(values),
+            )
+        )
+        return self.browse(row_id for (row_id,) in self.env.cr.fetchall())
+
+    def _column_value(self, name, value):
+        """``value`` of field ``name`` as the ORM stores it."""
+        field = self._fields[name]
+        if field.type == "json":
+            return Json(value) if value is not None else None
+        if field.type == "boolean":
+            # Pending flags: NULL when off, so their indexes hold pending rows only.
+            return True if value else None
+        return value if value is not False else None
+
+    @api.model
+    def _cron_follow_up_changes(self):
+        """Follow up level changes in bounded batches: the chatter notes and
+        activities a large review left to this job, then the emails.
+
+        Reviews only record what a change sends: rendering thousands of
+        notes and emails would weigh on the review's own transaction.
         """
         batch_size = self.env["prm.status.program"]._review_batch_size()
-        histories = self.sudo().search(
-            [("email_pending", "=", True)], order="id", limit=batch_size
+        done = remaining = 0
+        for step in (self._follow_up_notes, self._follow_up_at_risk, self._send_emails):
+            step_done, step_remaining = step(max(batch_size - done, 0))
+            done += step_done
+            remaining += step_remaining
+        _logger.info(
+            "Follow-up of level changes: %s done, %s remaining", done, remaining
         )
-        remaining = self.sudo().search_count([("email_pending", "=", True)]) - len(
-            histories
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        return done, remaining
+
+    def _pending(self, flag, limit):
+        """Rows with ``flag`` set, oldest first, at most ``limit``; and how
+        many are left after them."""
+        domain = [(flag, "=", True)]
+        rows = self.sudo().browse()
+        if limit:  # a limit of 0 would mean no limit to search()
+            rows = self.sudo().search(domain, order="id", limit=limit)
+        return rows, self.sudo().search_count(domain) - len(rows)
+
+    def _clear_flag(self, table, flag, ids):
+        # Plain UPDATE: history rows refuse writes, and the flag is all
+        # that changes.
+        self.env.cr.execute(
+            SQL(
+                "UPDATE %s SET %s = NULL WHERE id = ANY(%s)",
+                SQL.identifier(table),
+                SQL.identifier(flag),
+                list(ids),
+            )
         )
+
+    def _follow_up_notes(self, limit):
+        histories, remaining = self._pending("followup_pending", limit)
+        if histories:
+            self.env["prm.status.engine"]._follow_up_later(
+                histories, self.env["prm.partner.status"]
+            )
+            histories.flush_recordset(["followup_pending"])
+            self._clear_flag(self._table, "followup_pending", histories.ids)
+            histories.invalidate_recordset(["followup_pending"])
+        return len(histories), remaining
+
+    def _follow_up_at_risk(self, limit):
+        Status = self.env["prm.partner.status"]
+        statuses, remaining = Status._pending_at_risk(limit)
+        if statuses:
+            self.env["prm.status.engine"]._follow_up_later(self.browse(), statuses)
+            statuses.flush_recordset(["at_risk_activity_pending"])
+            self._clear_flag(Status._table, "at_risk_activity_pending", statuses.ids)
+            statuses.invalidate_recordset(["at_risk_activity_pending"])
+        return len(statuses), remaining
+
+    def _send_emails(self, limit):
+        histories, remaining = self._pending("email_pending", limit)
         statuses = (
             self.env["prm.partner.status"]
             .sudo()
@@ -149,18 +293,7 @@ class PrmStatusHistory(models.Model):
         for template, status_ids in by_template.items():
             template.sudo().send_mail_batch(list(dict.fromkeys(status_ids)))
         if histories:
-            # History rows refuse writes; only this flag changes.
             histories.flush_recordset(["email_pending"])
-            self.env.cr.execute(
-                SQL(
-                    "UPDATE prm_status_history SET email_pending = FALSE "
-                    "WHERE id = ANY(%s)",
-                    histories.ids,
-                )
-            )
+            self._clear_flag(self._table, "email_pending", histories.ids)
             histories.invalidate_recordset(["email_pending"])
-        _logger.info(
-            "Level change emails: %s sent, %s remaining", len(histories), remaining
-        )
-        self.env["ir.cron"]._notify_progress(done=len(histories), remaining=remaining)
         return len(histories), remaining

@@ -230,6 +230,11 @@ class PrmStatusProgram(models.Model):
         copy=False,
         help="Date of a review still running over batches of partners.",
     )
+    review_done_until_id = fields.Integer(
+        readonly=True,
+        copy=False,
+        help="The review still running has reviewed the partners up to this id.",
+    )
     next_review_date = fields.Datetime(compute="_compute_next_review_date")
 
     @api.depends("status_ids.level_id")
@@ -615,12 +620,19 @@ class PrmStatusProgram(models.Model):
 
     def _review_batch(self, limit):
         """Review up to ``limit`` partners not yet reviewed in the current
-        run; return (partners done, partners remaining)."""
+        run; return (partners done, partners remaining).
+
+        Partners are reviewed in the order of their ids and the run records
+        how far it got: a quiet partner is reviewed without writing anything.
+        """
         self.ensure_one()
         if not self.review_date_pending:
-            self.review_date_pending = self._today()
+            today = self._today()
+            if self.last_review_date == today:
+                return 0, 0  # the job ran again on a day already reviewed
+            self.write({"review_date_pending": today, "review_done_until_id": 0})
         day = self.review_date_pending
-        todo = self._partners_to_review(day)
+        todo = self._partners_to_review()
         batch = todo[:limit]
         if batch:
             started = monotonic()
@@ -635,21 +647,47 @@ class PrmStatusProgram(models.Model):
                 len(failures),
                 monotonic() - started,
             )
+            self.review_done_until_id = batch[-1].id
         remaining = len(todo) - len(batch)
         if not remaining:
-            self.write({"last_review_date": day, "review_date_pending": False})
+            self.write(
+                {
+                    "last_review_date": day,
+                    "review_date_pending": False,
+                    "review_done_until_id": 0,
+                }
+            )
         return len(batch), remaining
 
-    def _partners_to_review(self, day):
-        """Participants and level holders not yet reviewed on ``day``."""
+    def _partners_to_review(self):
+        """Participants and level holders the running review has not
+        reached yet, in the order of their ids."""
         self.ensure_one()
-        statuses = (
-            self.env["prm.partner.status"].sudo().search([("program_id", "=", self.id)])
+        holders = (
+            self.env["prm.partner.status"]
+            .sudo()
+            .search([("program_id", "=", self.id), ("level_id", "!=", False)])
+            .partner_id
         )
-        reviewed = statuses.filtered(lambda s: s.last_review_date == day).partner_id
-        holders = statuses.filtered("level_id").partner_id
         candidates = self._get_participants() | holders
-        return (candidates - reviewed).sorted("id")
+        done_until = self.review_done_until_id
+        return candidates.filtered(lambda partner: partner.id > done_until).sorted("id")
+
+    def _reviewed_on(self, status):
+        """Date of the last scheduled review of this program that covered
+        ``status``, whether or not it changed it; False if none did."""
+        self.ensure_one()
+        if (
+            self.review_date_pending
+            and status.partner_id.id <= self.review_done_until_id
+        ):
+            return self.review_date_pending
+        day = self.last_review_date
+        # A status made after that review (by the daily job, say) was not
+        # part of it.
+        if day and status.create_date and status.create_date.date() > day:
+            return False
+        return day
 
     def _evaluate_safely(self, partners, day, trigger):
         """Evaluate ``partners``; when the batch fails, evaluate them one by
@@ -695,14 +733,14 @@ class PrmStatusProgram(models.Model):
         statuses = Status.search(
             [("program_id", "=", self.id), ("partner_id", "in", partners.ids)]
         )
-        statuses.write({"last_review_date": day})
+        statuses.write({"reviewed_on": day})
         missing = partners - statuses.partner_id
         Status.create(
             [
                 {
                     "partner_id": partner.id,
                     "program_id": self.id,
-                    "last_review_date": day,
+                    "reviewed_on": day,
                 }
                 for partner in missing
             ]

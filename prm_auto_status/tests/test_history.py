@@ -162,3 +162,75 @@ class TestHistory(PrmStatusCase):
         with self.assertRaises(UserError):
             row.unlink()
         self.assertEqual(row.new_level_id, self.registered)
+
+
+@tagged("post_install", "-at_install")
+class TestBulkWrites(PrmStatusCase):
+    """The engine saves a review with plain SQL; what it saves reads back as
+    what the ORM would have saved."""
+
+    def test_an_inserted_history_row_reads_as_a_created_one(self):
+        azure = self.create_partner("Azure Interior (test)")
+        History = self.env["prm.status.history"].sudo()
+        row = {
+            "partner_id": azure.id,
+            "program_id": self.program.id,
+            "old_level_id": False,
+            "new_level_id": self.silver.id,
+            "direction": "up",
+            "evaluation_date": APRIL_2,
+            "trigger": "review",
+            "period_start": MARCH_FIRST,
+            "period_end": MARCH_LAST,
+            "metric_values": {"sales_amount": 1500.25, "deal_count": 1},
+            "values_summary": "Sales amount: 1,500.25",
+            "rule_id": self.selling_partner.id,
+            "reason": False,
+            "benefits": "tags added: Silver",
+            "email_template_id": self.program.upgrade_template_id.id,
+            "followup_pending": True,
+        }
+        read_fields = [*row, "company_id", "email_pending", "user_id"]
+
+        created = History.create(dict(row))
+        inserted = History._insert_rows([dict(row)])
+
+        self.assertEqual(len(inserted), 1)
+        self.assertEqual(
+            inserted.read(read_fields)[0] | {"id": created.id},
+            created.read(read_fields)[0],
+        )
+        self.assertEqual(inserted.company_id, self.program.company_id)
+        self.assertEqual(inserted.user_id, self.env.user)
+        self.assertEqual(inserted.metric_values["sales_amount"], 1500.25)
+
+    def test_a_field_the_insert_does_not_know_is_refused(self):
+        azure = self.create_partner("Azure Interior (test)")
+        with self.assertRaisesRegex(ValueError, r"\['date'\]"):
+            self.env["prm.status.history"].sudo()._insert_rows(
+                [
+                    {
+                        "partner_id": azure.id,
+                        "program_id": self.program.id,
+                        "trigger": "review",
+                        "date": APRIL_2,
+                    }
+                ]
+            )
+
+    def test_saved_changes_set_the_level_rank_and_clear_the_cache(self):
+        azure = self.create_partner("Azure Interior (test)")
+        self.program._evaluate(azure, APRIL_2)
+        status = self.status_of(azure)
+        self.assertEqual((status.level_id, status.level_rank), (self.registered, 1))
+
+        status._save_engine_changes(
+            {(("level_id", self.gold.id), ("at_risk", False)): [status.id]},
+            {self.registered.id: 1, self.silver.id: 2, self.gold.id: 3},
+        )
+
+        self.assertEqual(
+            (status.level_id, status.level_rank, status.at_risk),
+            (self.gold, 3, False),
+        )
+        self.assertEqual(status.write_uid, self.env.user)

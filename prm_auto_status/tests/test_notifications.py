@@ -2,6 +2,8 @@
 program's template, the salesperson's activity, and the level's pricelist and
 tags."""
 
+from unittest.mock import patch
+
 from markupsafe import Markup
 
 from odoo import Command
@@ -18,6 +20,8 @@ from .common_policy import (
     MAY_1,
     PolicyCase,
 )
+
+ENGINE_MODULE = "odoo.addons.prm_auto_status.models.prm_status_engine"
 
 
 @tagged("post_install", "-at_install")
@@ -46,7 +50,7 @@ class TestNotifications(PolicyCase):
     def emails_of(self, partner):
         """Emails queued for the partner, once the email job has run (reviews
         only record which email a change sends)."""
-        self.env["prm.status.history"]._cron_send_level_emails()
+        self.env["prm.status.history"]._cron_follow_up_changes()
         status = self.status_of(partner)
         return self.env["mail.mail"].search(
             [("model", "=", "prm.partner.status"), ("res_id", "=", status.id)],
@@ -182,7 +186,7 @@ class TestNotifications(PolicyCase):
         )
         self.assertEqual(self.env["mail.mail"].search_count([]), mails_before)
         self.assertEqual(
-            self.env["prm.status.history"]._cron_send_level_emails(), (1, 0)
+            self.env["prm.status.history"]._cron_follow_up_changes(), (1, 0)
         )
         self.assertFalse(change.email_pending)
         self.assertEqual(self.env["mail.mail"].search_count([]), mails_before + 1)
@@ -262,6 +266,110 @@ class TestNotifications(PolicyCase):
             ],
         )
         self.assertEqual(self.status_of(self.partner).grace_failures, 2)
+
+    # ------------------------------------------------------------------
+    # A large review leaves notes and activities to the follow-up job
+    # ------------------------------------------------------------------
+
+    def large_review(self, day):
+        """A review as one with more changes than the engine follows up
+        itself (patched down from its real limit)."""
+        with patch(f"{ENGINE_MODULE}.FOLLOW_UP_INLINE_LIMIT", 0):
+            return self.review(day)
+
+    def follow_up(self):
+        return self.env["prm.status.history"]._cron_follow_up_changes()
+
+    def test_a_large_review_leaves_notes_and_activities_to_the_job(self):
+        self.review(FEB_1)
+        self.review(MAR_1)
+        self.follow_up()  # the emails of those reviews
+        messages_before = self.messages_of(self.partner)
+
+        self.large_review(APR_1)
+
+        change = self.history_of(self.partner)[-1]
+        self.assertEqual(
+            (change.old_level_id, change.new_level_id, change.followup_pending),
+            (self.gold, self.silver, True),
+        )
+        self.assertEqual(self.messages_of(self.partner), messages_before)
+        self.assertFalse(self.activities_of(self.partner))
+
+        # The note and the downgrade's activity, then its email.
+        self.assertEqual(self.follow_up(), (2, 0))
+
+        self.assertFalse(change.followup_pending)
+        self.assertEqual(
+            (self.messages_of(self.partner) - messages_before).body,
+            Markup(
+                "<p>Policy program (test): level changed from Gold to Silver. "
+                "Rule met: Selling partner.</p>"
+            ),
+        )
+        self.assertRecordValues(
+            self.activities_of(self.partner),
+            [
+                {
+                    "user_id": self.salesperson.id,
+                    "summary": "Downgraded in Policy program (test)",
+                    "note": Markup("<p>Rule met: Selling partner.</p>"),
+                }
+            ],
+        )
+        # A second run finds nothing left to do.
+        self.assertEqual(self.follow_up(), (0, 0))
+        self.assertEqual(len(self.activities_of(self.partner)), 1)
+
+    def test_the_job_schedules_the_activity_of_a_partner_newly_at_risk(self):
+        self.program.write({"downgrade_policy": "grace", "grace_reviews": 3})
+        self.sell(self.partner, 2000, IN_APRIL)
+        self.review(FEB_1)
+        self.review(MAR_1)
+        self.follow_up()
+
+        self.large_review(APR_1)
+        self.large_review(MAY_1)
+
+        status = self.status_of(self.partner)
+        self.assertEqual(
+            (status.at_risk, status.grace_failures, status.at_risk_activity_pending),
+            (True, 2, True),
+        )
+        self.assertFalse(self.activities_of(self.partner))
+
+        self.assertEqual(self.follow_up(), (1, 0))
+
+        self.assertFalse(status.at_risk_activity_pending)
+        # The same activity as a small review schedules at once, with the
+        # failures counted when the job runs.
+        self.assertRecordValues(
+            self.activities_of(self.partner),
+            [
+                {
+                    "user_id": self.salesperson.id,
+                    "summary": "At risk of a downgrade in Policy program (test)",
+                    "note": Markup(
+                        "<p>Keeps Gold, at risk: failed 2 of 3 reviews.</p>"
+                    ),
+                }
+            ],
+        )
+
+    def test_the_job_works_in_bounded_batches(self):
+        self.review(FEB_1)
+        self.review(MAR_1)
+        self.follow_up()
+        self.large_review(APR_1)
+        self.env["ir.config_parameter"].sudo().set_param(
+            "prm_auto_status.review_batch_size", "1"
+        )
+
+        # Note and activity first, then the email.
+        self.assertEqual(self.follow_up(), (1, 1))
+        self.assertEqual(len(self.activities_of(self.partner)), 1)
+        self.assertEqual(self.follow_up(), (1, 0))
+        self.assertEqual(self.follow_up(), (0, 0))
 
 
 @tagged("post_install", "-at_install")
