@@ -235,6 +235,17 @@ class _Bench:
     def review(self, env):
         return self.program(env)._evaluate(day=self.day, trigger="review")
 
+    def follow_up(self, env):
+        """Run the follow-up job until it has nothing left: the notes,
+        activities and emails of the review run just before."""
+        History = env["prm.status.history"]
+        done = 0
+        while True:
+            batch_done, remaining = History._cron_follow_up_changes()
+            done += batch_done
+            if not remaining:
+                return done
+
     def lower_bound(self, env):
         for _metric, query in benchmark_measure.lower_bound_queries(
             self.program(env), self.day
@@ -275,6 +286,13 @@ def _measure_all(db, db_x2, runs, naive_runs):
     results["review"] = _progress("full review", bench.time(bench.review, runs))
     results["lower_bound"] = _progress(
         "lower bound", bench.time(bench.lower_bound, runs)
+    )
+    results["follow_up"] = _progress(
+        "follow-up job after review",
+        bench.time(bench.follow_up, naive_runs, prepare=bench.review),
+    )
+    results["follow_up_items"] = bench.inside(
+        lambda env: (bench.review(env), bench.follow_up(env))[1]
     )
     results["naive"] = _progress(
         f"naive, {len(bench.naive_sample)} partners",

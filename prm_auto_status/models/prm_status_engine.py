@@ -12,8 +12,10 @@ An evaluation runs in four steps, each set-based over a batch of partners:
 4. apply: write statuses and history rows, notify, grant benefits.
 """
 
+import gc
 import logging
 from collections import defaultdict, namedtuple
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -271,10 +273,28 @@ class PartnerDecision:
         return "same"
 
 
+@contextmanager
+def cyclic_gc_paused():
+    """Pause Python's cyclic garbage collector for the block.
+
+    Deciding for thousands of partners allocates a few objects per partner,
+    which makes the collector walk the whole heap of the worker (its
+    registry included) several times: about a sixth of a large review's
+    time, for objects that hold no reference cycle. Reference counting still
+    frees them; the collector resumes when the block ends.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def metric_number_format(metric):
     """Amounts with two decimals, counts whole."""
     return ",.2f" if metric.aggregation == "sum" else ",.0f"
-
 
 
 class PrmStatusEngine(models.AbstractModel):
@@ -295,16 +315,17 @@ class PrmStatusEngine(models.AbstractModel):
         """
         program.ensure_one()
         day = day or program._today()
-        participants = program._get_participants(partners)
-        states = self._read_states(program, partners)
-        measure = self._measure(program, participants, day)
-        ladder = self._ladder(program, participants)
-        decisions = self._decide(
-            program, ladder, participants, states, measure, day, trigger
-        )
-        decisions += self._decide_leavers(ladder, states, set(participants.ids))
-        if apply:
-            self._apply(program, ladder, decisions, measure, day, trigger)
+        with cyclic_gc_paused():
+            participants = program._get_participants(partners)
+            states = self._read_states(program, partners)
+            measure = self._measure(program, participants, day)
+            ladder = self._ladder(program, participants)
+            decisions = self._decide(
+                program, ladder, participants, states, measure, day, trigger
+            )
+            decisions += self._decide_leavers(ladder, states, set(participants.ids))
+            if apply:
+                self._apply(program, ladder, decisions, measure, day, trigger)
         return decisions
 
     @api.model
