@@ -215,23 +215,23 @@ class _Bench:
         """Durations of ``runs`` calls of ``action(env)``, after one warm-up
         call that is not counted; each call runs in its own transaction,
         flushed then rolled back, so every run starts from the same data."""
-        durations = []
-        for index in range(runs + 1):
-            with self.registry.cursor() as cr:
-                env = api.Environment(cr, SUPERUSER_ID, CONTEXT)
-                try:
-                    if prepare:
-                        prepare(env)
-                    env.flush_all()
-                    started = time.perf_counter()
-                    action(env)
-                    env.flush_all()
-                    elapsed = time.perf_counter() - started
-                finally:
-                    cr.rollback()
-            if index:
-                durations.append(elapsed)
-        return durations
+        return [self.once(action, prepare) for _run in range(runs + 1)][1:]
+
+    def once(self, action, prepare=None):
+        """Seconds of one call of ``action(env)`` in a transaction that is
+        flushed, then rolled back."""
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, CONTEXT)
+            try:
+                if prepare:
+                    prepare(env)
+                env.flush_all()
+                started = time.perf_counter()
+                action(env)
+                env.flush_all()
+                return time.perf_counter() - started
+            finally:
+                cr.rollback()
 
     def inside(self, action):
         """Run ``action(env)`` once in a transaction rolled back after it."""
@@ -295,10 +295,23 @@ def _measure_all(db, db_x2, runs, naive_runs):
     bench = _Bench(db)
     results.update(day=bench.day, participants=bench.participants)
     print(f"Measuring on {db}: {bench.participants} partners, review of {bench.day}")
-    results["review"] = _progress("full review", bench.time(bench.review, runs))
-    results["lower_bound"] = _progress(
-        "lower bound", bench.time(bench.lower_bound, runs)
+    bench_x2 = _Bench(db_x2)
+    print(
+        f"Full review and lower bound, in turns on {db} and {db_x2} "
+        f"({bench_x2.participants} partners)"
     )
+    turns = _in_turns(
+        {
+            "review": (bench, bench.review),
+            "lower_bound": (bench, bench.lower_bound),
+            "review_x2": (bench_x2, bench_x2.review),
+            "lower_bound_x2": (bench_x2, bench_x2.lower_bound),
+        },
+        runs,
+    )
+    for name, durations in turns.items():
+        results[name] = _progress(name.replace("_", " "), durations)
+    results["participants_x2"] = bench_x2.participants
     results["follow_up"] = _progress(
         "follow-up job after review",
         bench.time(bench.follow_up, naive_runs, prepare=bench.review),
@@ -319,17 +332,21 @@ def _measure_all(db, db_x2, runs, naive_runs):
     results["agreement"] = bench.inside(lambda env: _agreement(bench, env))
     results["review_profile"] = bench.inside(lambda env: _review_profile(bench, env))
     results["explain"] = _explain_all(bench)
-
-    bench_x2 = _Bench(db_x2)
-    print(f"Measuring on {db_x2}: {bench_x2.participants} partners")
-    results["participants_x2"] = bench_x2.participants
-    results["review_x2"] = _progress(
-        "full review at 2x", bench_x2.time(bench_x2.review, runs)
-    )
-    results["lower_bound_x2"] = _progress(
-        "lower bound at 2x", bench_x2.time(bench_x2.lower_bound, runs)
-    )
     return results
+
+
+def _in_turns(actions, runs):
+    """{name: durations} of ``actions`` ({name: (bench, action)}) run in
+    turns, one of each in every round, after one warm-up round: on a shared
+    machine, load that comes and goes weighs on all of them alike, so their
+    ratios stay fair."""
+    durations = {name: [] for name in actions}
+    for index in range(runs + 1):
+        for name, (bench, action) in actions.items():
+            elapsed = bench.once(action)
+            if index:
+                durations[name].append(elapsed)
+    return durations
 
 
 def _progress(name, durations):

@@ -43,7 +43,8 @@ class PrmPartnerStatus(models.Model):
     )
     reviewed_on = fields.Date(
         readonly=True,
-        help="Date of the last scheduled review that saved this status.",
+        help="Date of the last scheduled review that saved this status, or "
+        "that reviewed it for the first time.",
     )
     last_evaluation_date = fields.Date(
         compute="_compute_last_dates",
@@ -105,7 +106,6 @@ class PrmPartnerStatus(models.Model):
     @api.depends(
         "evaluated_on",
         "reviewed_on",
-        "create_date",
         "program_id.last_review_date",
         "program_id.review_date_pending",
         "program_id.review_done_until_id",

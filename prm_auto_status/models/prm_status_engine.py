@@ -199,6 +199,7 @@ class PartnerDecision:
         "proposed_level_id",
         "override_ended",
         "benefits",
+        "saved_direction",
     )
 
     def __init__(
@@ -231,6 +232,7 @@ class PartnerDecision:
         self.proposed_level_id = False
         self.override_ended = False
         self.benefits = ""
+        self.saved_direction = None
 
     def __repr__(self):
         return (
@@ -264,6 +266,10 @@ class PartnerDecision:
 
     @property
     def direction(self):
+        if self.saved_direction:
+            # A change saved earlier keeps the direction it had then, even
+            # if the levels have been ranked anew since.
+            return self.saved_direction
         old_rank = self.ladder.rank(self.old_level_id)
         new_rank = self.ladder.rank(self.new_level_id)
         if new_rank > old_rank:
@@ -658,29 +664,38 @@ class PrmStatusEngine(models.AbstractModel):
         # Statuses that need the same values are written together: a review
         # that changes little costs a few statements, not one per partner.
         updates = defaultdict(list)
+        newly_at_risk_ids = {decision.partner_id for decision in newly_at_risk}
         for decision in decisions:
             state = decision.state
             vals = self._status_vals(decision, day, trigger)
-            if deferred and decision.at_risk:
-                # The follow-up job schedules its activity.
-                vals["at_risk_activity_pending"] = bool(
-                    (state and state.at_risk_activity_pending)
-                    or not (state and state.at_risk)
-                )
+            # The follow-up job owes an activity to a partner newly at risk
+            # in a large review, and to one it has not reached yet.
+            newly = decision.partner_id in newly_at_risk_ids
+            vals["at_risk_activity_pending"] = decision.at_risk and (
+                (deferred and newly)
+                or bool(not newly and state and state.at_risk_activity_pending)
+            )
             if state is None:
                 vals.update(
                     stamp, partner_id=decision.partner_id, program_id=program.id
                 )
                 new_statuses.append(vals)
                 continue
-            # A status that stays as it is is not written: its review date
-            # is the program's (see prm.partner.status._compute_last_dates).
             changes = [
                 (key, value)
                 for key, value in vals.items()
                 if (getattr(state, key) or False) != (value or False)
             ]
-            if changes:
+            # A status that stays as it is is not written in a review: its
+            # review date is the program's (prm.partner.status._reviewed_on),
+            # once a review has stamped it. Other evaluations stamp it.
+            if (
+                changes
+                or trigger != "review"
+                and state.evaluated_on != day
+                or trigger == "review"
+                and not state.reviewed_on
+            ):
                 changes.extend(stamp.items())
                 updates[tuple(sorted(changes))].append(state.id)
         Status._save_engine_changes(updates, ladder.ranks)
@@ -852,6 +867,7 @@ class PrmStatusEngine(models.AbstractModel):
                     rule_id=history.rule_id.id,
                     reason=history.reason or "",
                 )
+                decision.saved_direction = history.direction
                 if decision.changed:
                     moves.append(decision)
             at_risk = [
@@ -937,20 +953,27 @@ class PrmStatusEngine(models.AbstractModel):
 
     @api.model
     def _post_messages(self, program, decisions):
-        """Log one note per change on the partners' chatter, in one batch."""
-        bodies = {
-            decision.partner_id: Markup("<p>%s</p>")
-            % self.env._(
+        """Log one note per change on the partners' chatter, in batches of
+        one note per partner (the follow-up job may hold several changes of
+        the same partner)."""
+        rounds = []
+        for decision in decisions:
+            body = Markup("<p>%s</p>") % self.env._(
                 "%(program)s: level changed from %(old)s to %(new)s. %(why)s",
                 program=program.name,
                 old=decision.old_level.name or self.env._("none"),
                 new=decision.new_level.name or self.env._("none"),
                 why=decision.reason or self._why(decision),
             )
-            for decision in decisions
-        }
-        partners = self.env["res.partner"].sudo().browse(list(bodies))
-        partners.with_context(prm_no_mark=True)._message_log_batch(bodies)
+            for bodies in rounds:
+                if decision.partner_id not in bodies:
+                    bodies[decision.partner_id] = body
+                    break
+            else:
+                rounds.append({decision.partner_id: body})
+        Partner = self.env["res.partner"].sudo().with_context(prm_no_mark=True)
+        for bodies in rounds:
+            Partner.browse(list(bodies))._message_log_batch(bodies)
 
     @api.model
     def _why(self, decision):

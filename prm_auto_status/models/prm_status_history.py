@@ -291,7 +291,9 @@ class PrmStatusHistory(models.Model):
             if status and status.level_id:
                 by_template.setdefault(history.email_template_id, []).append(status.id)
         for template, status_ids in by_template.items():
-            template.sudo().send_mail_batch(list(dict.fromkeys(status_ids)))
+            # A template deleted since the change was saved sends nothing.
+            if template:
+                template.sudo().send_mail_batch(list(dict.fromkeys(status_ids)))
         if histories:
             histories.flush_recordset(["email_pending"])
             self._clear_flag(self._table, "email_pending", histories.ids)

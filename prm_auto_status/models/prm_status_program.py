@@ -675,19 +675,20 @@ class PrmStatusProgram(models.Model):
 
     def _reviewed_on(self, status):
         """Date of the last scheduled review of this program that covered
-        ``status``, whether or not it changed it; False if none did."""
-        self.ensure_one()
+        ``status``, whether or not it changed it; False if none did.
+
+        A review writes only the statuses it changes, and stamps those it
+        reviews for the first time: a status reviewed once is reviewed by
+        every later run, as long as its partner takes part or holds a level.
+        """
+        if not self or not status.reviewed_on:
+            return False
         if (
             self.review_date_pending
             and status.partner_id.id <= self.review_done_until_id
         ):
             return self.review_date_pending
-        day = self.last_review_date
-        # A status made after that review (by the daily job, say) was not
-        # part of it.
-        if day and status.create_date and status.create_date.date() > day:
-            return False
-        return day
+        return self.last_review_date
 
     def _evaluate_safely(self, partners, day, trigger):
         """Evaluate ``partners``; when the batch fails, evaluate them one by

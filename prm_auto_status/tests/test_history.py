@@ -224,13 +224,15 @@ class TestBulkWrites(PrmStatusCase):
         status = self.status_of(azure)
         self.assertEqual((status.level_id, status.level_rank), (self.registered, 1))
 
-        status._save_engine_changes(
+        reviewer = self.env.ref("base.user_admin")
+        self.assertNotEqual(status.write_uid, reviewer)
+
+        status.with_user(reviewer)._save_engine_changes(
             {(("level_id", self.gold.id), ("at_risk", False)): [status.id]},
             {self.registered.id: 1, self.silver.id: 2, self.gold.id: 3},
         )
 
         self.assertEqual(
-            (status.level_id, status.level_rank, status.at_risk),
-            (self.gold, 3, False),
+            (status.level_id, status.level_rank, status.at_risk, status.write_uid),
+            (self.gold, 3, False, reviewer),
         )
-        self.assertEqual(status.write_uid, self.env.user)

@@ -356,6 +356,58 @@ class TestNotifications(PolicyCase):
             ],
         )
 
+    def test_the_job_posts_every_change_of_a_partner_it_holds(self):
+        self.large_review(FEB_1)
+        self.large_review(MAR_1)
+        self.large_review(APR_1)
+
+        self.follow_up()
+
+        self.assertEqual(
+            self.messages_of(self.partner).mapped("body"),
+            [
+                Markup(
+                    "<p>Policy program (test): level changed from none to "
+                    "Silver. Rule met: Selling partner.</p>"
+                ),
+                Markup(
+                    "<p>Policy program (test): level changed from Silver to "
+                    "Gold. Rule met: Volume reseller.</p>"
+                ),
+                Markup(
+                    "<p>Policy program (test): level changed from Gold to "
+                    "Silver. Rule met: Selling partner.</p>"
+                ),
+            ],
+        )
+
+    def test_a_downgrade_stays_one_when_the_levels_are_ranked_anew(self):
+        self.review(FEB_1)
+        self.review(MAR_1)
+        self.follow_up()
+        self.large_review(APR_1)
+
+        # Before the job runs, Gold is moved below Silver.
+        self.gold.rank = 0
+        self.follow_up()
+
+        self.assertEqual(
+            self.activities_of(self.partner).summary,
+            "Downgraded in Policy program (test)",
+        )
+
+    def test_a_deleted_template_does_not_stop_the_job(self):
+        self.review(FEB_1)
+        change = self.history_of(self.partner)[-1]
+        self.assertTrue(change.email_pending)
+        mails_before = self.env["mail.mail"].search_count([])
+
+        self.program.upgrade_template_id.unlink()
+
+        self.assertEqual(self.follow_up(), (1, 0))
+        self.assertFalse(change.email_pending)
+        self.assertEqual(self.env["mail.mail"].search_count([]), mails_before)
+
     def test_the_job_works_in_bounded_batches(self):
         self.review(FEB_1)
         self.review(MAR_1)

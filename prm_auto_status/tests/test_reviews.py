@@ -18,6 +18,7 @@ PROGRAM_LOGGER = "odoo.addons.prm_auto_status.models.prm_status_program"
 FIRST_OF_MAY = "2026-05-01 03:00:00"
 FIRST_OF_JULY = "2026-07-01 03:00:00"
 MAY_1 = date(2026, 5, 1)
+JUNE_1 = date(2026, 6, 1)
 
 
 @tagged("post_install", "-at_install")
@@ -234,6 +235,85 @@ class TestScheduledReviews(PrmStatusCase):
         self.assertEqual((first_run, second_run), ((2, 0), (0, 0)))
         self.assertEqual(len(self.history_of(azure)), 1)
         self.assertEqual(len(self.history_of(deco)), 1)
+
+    # ------------------------------------------------------------------
+    # A quiet review writes nothing
+    # ------------------------------------------------------------------
+
+    def test_a_status_that_stays_is_not_written_and_reads_the_programs_date(self):
+        azure = self.create_partner("Azure Interior (test)")
+        self.create_order(azure, 1500.0, IN_APRIL)
+        self.create_order(azure, 1500.0, "2026-05-10 10:00:00")
+        with freeze_time(FIRST_OF_MAY):
+            self.Program._cron_review_monthly()
+        status = self.status_of(azure)
+        self.assertEqual((status.level_id, status.reviewed_on), (self.silver, MAY_1))
+
+        with freeze_time("2026-06-01 03:00:00"):
+            self.assertEqual(self.Program._cron_review_monthly(), (1, 0))
+
+        # Silver again: nothing saved, the date is the program's review.
+        self.assertEqual(
+            (
+                status.level_id,
+                status.reviewed_on,
+                status.evaluated_on,
+                status.last_review_date,
+                status.last_evaluation_date,
+                self.program.last_review_date,
+            ),
+            (self.silver, MAY_1, MAY_1, JUNE_1, JUNE_1, JUNE_1),
+        )
+        self.assertEqual(len(self.history_of(azure)), 1)
+
+    def test_a_status_made_after_a_review_shows_no_review_until_one_reaches_it(self):
+        with freeze_time(FIRST_OF_MAY):
+            self.Program._cron_review_monthly()
+        self.assertEqual(self.program.last_review_date, MAY_1)
+        newcomer = self.create_partner("Newcomer (test)")
+
+        with freeze_time("2026-05-02 04:00:00"):
+            self.Program._cron_review_changed_profiles()
+
+        status = self.status_of(newcomer)
+        self.assertEqual(
+            (status.level_id, status.last_evaluation_date, status.last_review_date),
+            (self.registered, date(2026, 5, 2), False),
+        )
+
+        # The next review leaves its level as it is and stamps it once.
+        with freeze_time("2026-06-01 03:00:00"):
+            self.Program._cron_review_monthly()
+
+        self.assertEqual(
+            (status.level_id, status.reviewed_on, status.last_review_date),
+            (self.registered, JUNE_1, JUNE_1),
+        )
+
+    def test_evaluate_now_dates_every_status_it_evaluates(self):
+        azure = self.create_partner("Azure Interior (test)")
+        deco = self.create_partner("Deco Addict (test)")
+        self.create_order(azure, 1500.0, IN_MARCH)
+        self.create_order(deco, 1500.0, IN_MARCH)
+        self.create_order(deco, 1500.0, IN_APRIL)
+        self.program._evaluate(azure | deco, APRIL_2, trigger="manual")
+
+        self.program._evaluate(azure | deco, MAY_1, trigger="manual")
+
+        # Azure drops, Deco stays Silver: both were evaluated as of 1 May.
+        self.assertEqual(
+            [
+                (self.level_of(partner), self.status_of(partner).last_evaluation_date)
+                for partner in azure | deco
+            ],
+            [(self.registered, MAY_1), (self.silver, MAY_1)],
+        )
+
+    def test_the_dates_of_a_status_being_created_are_empty(self):
+        draft = self.env["prm.partner.status"].new({})
+        self.assertEqual(
+            (draft.last_review_date, draft.last_evaluation_date), (False, False)
+        )
 
 
 @tagged("post_install", "-at_install")
