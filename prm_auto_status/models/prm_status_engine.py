@@ -253,10 +253,6 @@ class PartnerDecision:
         return self.ladder.level(self.new_level_id)
 
     @property
-    def proposed_level(self):
-        return self.ladder.level(self.proposed_level_id)
-
-    @property
     def rule(self):
         return self.ladder.rule(self.rule_id)
 
