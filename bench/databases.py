@@ -92,7 +92,8 @@ def check_usable(state, scale):
     if not state.complete and not state.claimed:
         raise BenchmarkDatabaseError(
             f"Database {state.name} exists and is not a benchmark database; it is "
-            "left untouched. Choose another BENCH_DB, e.g. BENCH_DB=prm_bench."
+            "left untouched. Choose another BENCH_DB, a name no other database "
+            "has, e.g. BENCH_DB=prm_bench_mine."
         )
 
 

@@ -19,7 +19,7 @@ import resource
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from statistics import median
 
@@ -76,7 +76,8 @@ def main(argv=None):
     results["builds"] = builds
     text = report.render(results, machine, scale)
     print(text)
-    output = OUTPUT_DIR / f"{args.db}-{date.today().isoformat()}.md"
+    stamp = datetime.now().strftime("%Y-%m-%d-%H%M")
+    output = OUTPUT_DIR / f"{args.db}-{stamp}.md"
     output.write_text(text)
     print(f"\nWritten to {output.relative_to(REPO)}")
     return 0
@@ -402,6 +403,11 @@ def _review_profile(bench, env):
         "metric_sql_seconds": sum(metric_delays),
         "changed": sum(1 for decision in decisions if decision.changed),
         "at_risk": sum(1 for decision in decisions if decision.at_risk),
+        "newly_at_risk": sum(
+            1
+            for decision in decisions
+            if decision.at_risk and not (decision.state and decision.state.at_risk)
+        ),
     }
 
 

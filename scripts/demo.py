@@ -115,6 +115,9 @@ def print_table(headers, rows):
 
 def show_review(env, program, day):
     decisions = program._evaluate(day=day, trigger="review")
+    # Recorded as the program's review of that day, as the monthly job
+    # records it: the job will not run it again on that day.
+    program.write({"last_review_date": day})
     start, end = program._get_period(day)
     # Every metric, also those no rule of the program uses, for the same period.
     metrics = env["prm.metric"].search([])

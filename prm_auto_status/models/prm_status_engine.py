@@ -307,6 +307,7 @@ class PrmStatusEngine(models.AbstractModel):
     # Entry points
     # ------------------------------------------------------------------
 
+    @api.private
     @api.model
     def evaluate(self, program, partners=None, day=None, trigger="review", apply=True):
         """Evaluate partners of ``program`` as of ``day`` and return their
@@ -330,6 +331,7 @@ class PrmStatusEngine(models.AbstractModel):
                 self._apply(program, ladder, decisions, measure, day, trigger)
         return decisions
 
+    @api.private
     @api.model
     def explain(self, program, partner, day=None):
         """Return a dict telling why ``partner`` stands where it does in
@@ -682,15 +684,18 @@ class PrmStatusEngine(models.AbstractModel):
                 for key, value in vals.items()
                 if (getattr(state, key) or False) != (value or False)
             ]
-            # A status that stays as it is is not written in a review: its
+            # A status that keeps its level is not written in a review: its
             # review date is the program's (prm.partner.status._reviewed_on),
-            # once a review has stamped it. Other evaluations stamp it.
+            # once a review has stamped it. Other evaluations stamp it, and
+            # so does a review for a status without a level.
             if (
                 changes
-                or trigger != "review"
-                and state.evaluated_on != day
-                or trigger == "review"
-                and not state.reviewed_on
+                or (trigger != "review" and state.evaluated_on != day)
+                or (
+                    trigger == "review"
+                    and (not state.reviewed_on or not decision.new_level_id)
+                    and state.reviewed_on != day
+                )
             ):
                 changes.extend(stamp.items())
                 updates[tuple(sorted(changes))].append(state.id)

@@ -219,7 +219,16 @@ class PrmStatusHistory(models.Model):
         batch_size = self.env["prm.status.program"]._review_batch_size()
         done = remaining = 0
         for step in (self._follow_up_notes, self._follow_up_at_risk, self._send_emails):
-            step_done, step_remaining = step(max(batch_size - done, 0))
+            room = max(batch_size - done, 0)
+            try:
+                with self.env.cr.savepoint():
+                    step_done, step_remaining = step(room)
+            except Exception:  # noqa: BLE001 - logged; the other steps go on
+                # Its rows stay pending and are tried again next time.
+                _logger.exception(
+                    "Follow-up of level changes: %s failed", step.__name__
+                )
+                step_done, step_remaining = 0, 0
             done += step_done
             remaining += step_remaining
         _logger.info(
@@ -292,8 +301,21 @@ class PrmStatusHistory(models.Model):
                 by_template.setdefault(history.email_template_id, []).append(status.id)
         for template, status_ids in by_template.items():
             # A template deleted since the change was saved sends nothing.
-            if template:
-                template.sudo().send_mail_batch(list(dict.fromkeys(status_ids)))
+            if not template:
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    template.sudo().send_mail_batch(list(dict.fromkeys(status_ids)))
+            except Exception as error:  # noqa: BLE001 - one broken template
+                # A template that cannot be rendered must not hold back the
+                # other emails, notes and activities: its emails are given up,
+                # and the history rows still say which email they were.
+                _logger.warning(
+                    "Level change emails of template %s (id %s) not sent: %s",
+                    template.name,
+                    template.id,
+                    error,
+                )
         if histories:
             histories.flush_recordset(["email_pending"])
             self._clear_flag(self._table, "email_pending", histories.ids)

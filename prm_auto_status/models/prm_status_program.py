@@ -678,15 +678,15 @@ class PrmStatusProgram(models.Model):
         ``status``, whether or not it changed it; False if none did.
 
         A review writes only the statuses it changes, and stamps those it
-        reviews for the first time: a status reviewed once is reviewed by
-        every later run, as long as its partner takes part or holds a level.
+        reviews for the first time: a status that holds a level is reviewed
+        by every later run. A status without a level may not be (its partner
+        may no longer take part): reviews stamp it themselves.
         """
-        if not self or not status.reviewed_on:
+        if not self or not status.reviewed_on or not status.level_id:
             return False
-        if (
-            self.review_date_pending
-            and status.partner_id.id <= self.review_done_until_id
-        ):
+        # The status may be a new record of a partner being edited.
+        partner_id = status.partner_id._origin.id or 0
+        if self.review_date_pending and partner_id <= self.review_done_until_id:
             return self.review_date_pending
         return self.last_review_date
 

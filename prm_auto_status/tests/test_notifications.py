@@ -22,6 +22,7 @@ from .common_policy import (
 )
 
 ENGINE_MODULE = "odoo.addons.prm_auto_status.models.prm_status_engine"
+HISTORY_LOGGER = "odoo.addons.prm_auto_status.models.prm_status_history"
 
 
 @tagged("post_install", "-at_install")
@@ -407,6 +408,27 @@ class TestNotifications(PolicyCase):
         self.assertEqual(self.follow_up(), (1, 0))
         self.assertFalse(change.email_pending)
         self.assertEqual(self.env["mail.mail"].search_count([]), mails_before)
+
+    def test_a_template_that_fails_to_render_holds_back_nothing_else(self):
+        self.review(FEB_1)
+        self.follow_up()
+        self.program.upgrade_template_id.body_html = (
+            '<p><t t-out="object.partner_id.no_such_field"/></p>'
+        )
+        messages_before = self.messages_of(self.partner)
+
+        self.large_review(MAR_1)
+        with self.assertLogs(HISTORY_LOGGER, "WARNING") as logs:
+            result = self.follow_up()
+
+        self.assertEqual(result, (2, 0))
+
+        change = self.history_of(self.partner)[-1]
+        self.assertEqual(
+            (change.followup_pending, change.email_pending), (False, False)
+        )
+        self.assertEqual(len(self.messages_of(self.partner) - messages_before), 1)
+        self.assertIn("not sent", logs.output[0])
 
     def test_the_job_works_in_bounded_batches(self):
         self.review(FEB_1)

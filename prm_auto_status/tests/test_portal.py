@@ -215,10 +215,16 @@ class TestPortal(PolicyFixture, HttpCase):
     def test_another_partner_gets_no_figure_from_the_engine_or_counts(self):
         self.authenticate(self.southwind_user.login, self.southwind_user.login)
 
-        with self.assertRaises(JsonRpcException):
-            self.call_kw(
-                "prm.status.engine", "explain", [self.program.id, self.northwind.id]
-            )
+        # The engine is not callable remotely: refused, not crashed.
+        for method in ("explain", "evaluate"):
+            with (
+                self.subTest(method=method),
+                self.assertRaises(JsonRpcException) as refusal,
+            ):
+                self.call_kw(
+                    "prm.status.engine", method, [self.program.id, self.northwind.id]
+                )
+            self.assertEqual(str(refusal.exception), "odoo.exceptions.AccessError")
         (program,) = self.call_kw(
             "prm.status.program", "read", [self.program.ids, ["status_count"]]
         )

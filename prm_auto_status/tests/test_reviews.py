@@ -9,7 +9,7 @@ import psycopg2.errors
 from odoo import SUPERUSER_ID, Command, api
 from odoo.exceptions import UserError
 from odoo.modules.registry import Registry
-from odoo.tests import BaseCase, freeze_time, get_db_name, tagged
+from odoo.tests import BaseCase, Form, freeze_time, get_db_name, tagged
 from odoo.tools import SQL, mute_logger
 
 from .common import APRIL_2, IN_APRIL, IN_MARCH, PrmStatusCase
@@ -307,6 +307,43 @@ class TestScheduledReviews(PrmStatusCase):
                 for partner in azure | deco
             ],
             [(self.registered, MAY_1), (self.silver, MAY_1)],
+        )
+
+    def test_a_partner_can_be_edited_while_a_review_runs(self):
+        self.env["ir.config_parameter"].sudo().set_param(
+            "prm_auto_status.review_batch_size", "1"
+        )
+        first = self.create_partner("Reseller 1 (test)")
+        second = self.create_partner("Reseller 2 (test)")
+        with freeze_time(FIRST_OF_MAY):
+            self.Program._cron_review_monthly()
+        self.assertEqual(self.program.review_done_until_id, first.id)
+
+        with Form(second) as form:
+            form.name = "Reseller Two (test)"
+
+        self.assertEqual(second.name, "Reseller Two (test)")
+        self.assertEqual(
+            [self.status_of(partner).last_review_date for partner in first | second],
+            [MAY_1, False],
+        )
+
+    def test_a_partner_that_left_keeps_the_date_of_its_last_review(self):
+        leaver = self.create_partner("Leaver (test)")
+        self.create_order(leaver, 1500.0, IN_APRIL)
+        with freeze_time(FIRST_OF_MAY):
+            self.Program._cron_review_monthly()
+        leaver.category_id = [Command.clear()]
+
+        with freeze_time("2026-06-01 03:00:00"):
+            self.Program._cron_review_monthly()
+        with freeze_time("2026-07-01 03:00:00"):
+            self.Program._cron_review_monthly()
+
+        status = self.status_of(leaver)
+        self.assertEqual(
+            (status.level_id, status.last_review_date, self.program.last_review_date),
+            (self.env["prm.status.level"], JUNE_1, date(2026, 7, 1)),
         )
 
     def test_the_dates_of_a_status_being_created_are_empty(self):

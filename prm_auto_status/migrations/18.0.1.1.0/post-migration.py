@@ -14,8 +14,19 @@ def migrate(cr, version):
     )
     if old_job:
         new_job = env.ref("prm_auto_status.ir_cron_prm_follow_up_changes")
-        # Keep the admin's choices: active or not, and the hour it runs at.
-        new_job.write({"active": old_job.active, "nextcall": old_job.nextcall})
+        # Keep the admin's choices: active or not, when and how often.
+        new_job.write(
+            {
+                field: old_job[field]
+                for field in (
+                    "active",
+                    "nextcall",
+                    "interval_number",
+                    "interval_type",
+                    "priority",
+                )
+            }
+        )
         old_job.unlink()
     env["ir.model.data"].search(
         [
