@@ -355,7 +355,11 @@ class PrmStatusProgram(models.Model):
         self.write({"state": "running"})
 
     def action_set_draft(self):
-        self.write({"state": "draft"})
+        # A review still running over batches stops here: started again, the
+        # program is reviewed on the next scheduled day, not on the old one.
+        self.write(
+            {"state": "draft", "review_date_pending": False, "review_done_until_id": 0}
+        )
 
     def action_evaluate_now(self):
         """Open the wizard that evaluates the program's partners now."""

@@ -328,6 +328,27 @@ class TestScheduledReviews(PrmStatusCase):
             [MAY_1, False],
         )
 
+    def test_a_program_set_to_draft_drops_the_review_it_was_running(self):
+        self.env["ir.config_parameter"].sudo().set_param(
+            "prm_auto_status.review_batch_size", "1"
+        )
+        self.create_partner("Reseller 1 (test)")
+        self.create_partner("Reseller 2 (test)")
+        with freeze_time(FIRST_OF_MAY):
+            self.Program._cron_review_monthly()
+        self.assertEqual(self.program.review_date_pending, MAY_1)
+
+        self.program.action_set_draft()
+
+        self.assertEqual(
+            (self.program.review_date_pending, self.program.review_done_until_id),
+            (False, 0),
+        )
+        self.program.action_start()
+        with freeze_time("2026-06-01 03:00:00"):
+            self.Program._cron_review_monthly()
+        self.assertEqual(self.program.review_date_pending, JUNE_1)
+
     def test_a_partner_that_left_keeps_the_date_of_its_last_review(self):
         leaver = self.create_partner("Leaver (test)")
         self.create_order(leaver, 1500.0, IN_APRIL)
