@@ -41,6 +41,18 @@ class TestScheduledReviews(PrmStatusCase):
             lambda partner: self.status_of(partner, program).last_review_date == day
         )
 
+    def start_review_of_two(self):
+        """Two resellers and a review of 1 May left after its first call
+        (one partner per call); returns the two resellers."""
+        self.env["ir.config_parameter"].sudo().set_param(
+            "prm_auto_status.review_batch_size", "1"
+        )
+        first = self.create_partner("Reseller 1 (test)")
+        second = self.create_partner("Reseller 2 (test)")
+        with freeze_time(FIRST_OF_MAY):
+            self.Program._cron_review_monthly()
+        return first, second
+
     def test_on_1_may_the_monthly_job_reviews_the_monthly_programs(self):
         azure = self.create_partner("Azure Interior (test)")
         self.create_order(azure, 1500.0, IN_APRIL)
@@ -205,14 +217,7 @@ class TestScheduledReviews(PrmStatusCase):
         self.assertFalse(self.program.review_date_pending)
 
     def test_a_review_resumes_with_the_date_it_started_on(self):
-        self.env["ir.config_parameter"].sudo().set_param(
-            "prm_auto_status.review_batch_size", "1"
-        )
-        first = self.create_partner("Reseller 1 (test)")
-        second = self.create_partner("Reseller 2 (test)")
-
-        with freeze_time(FIRST_OF_MAY):
-            self.Program._cron_review_monthly()
+        first, second = self.start_review_of_two()
         # The worker was down for a day: the next call finishes the review
         # of 1 May, on April's figures.
         with freeze_time("2026-05-02 03:00:00"):
@@ -310,13 +315,7 @@ class TestScheduledReviews(PrmStatusCase):
         )
 
     def test_a_partner_can_be_edited_while_a_review_runs(self):
-        self.env["ir.config_parameter"].sudo().set_param(
-            "prm_auto_status.review_batch_size", "1"
-        )
-        first = self.create_partner("Reseller 1 (test)")
-        second = self.create_partner("Reseller 2 (test)")
-        with freeze_time(FIRST_OF_MAY):
-            self.Program._cron_review_monthly()
+        first, second = self.start_review_of_two()
         self.assertEqual(self.program.review_done_until_id, first.id)
 
         with Form(second) as form:
@@ -329,13 +328,7 @@ class TestScheduledReviews(PrmStatusCase):
         )
 
     def test_a_program_set_to_draft_drops_the_review_it_was_running(self):
-        self.env["ir.config_parameter"].sudo().set_param(
-            "prm_auto_status.review_batch_size", "1"
-        )
-        self.create_partner("Reseller 1 (test)")
-        self.create_partner("Reseller 2 (test)")
-        with freeze_time(FIRST_OF_MAY):
-            self.Program._cron_review_monthly()
+        self.start_review_of_two()
         self.assertEqual(self.program.review_date_pending, MAY_1)
 
         self.program.action_set_draft()
