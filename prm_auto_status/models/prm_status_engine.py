@@ -121,6 +121,7 @@ class Ladder:
         self.min_months_on_level = (
             PERIOD_MONTHS[program.period_unit] * program.min_periods_on_level
         )
+        self.drop_dates = {}  # {(day, reviews left): date}, see _drop_date
 
     def __contains__(self, rule_id):
         return rule_id in self.profiles
@@ -562,8 +563,8 @@ class PrmStatusEngine(models.AbstractModel):
             decision.last_failure_date = day
             if failures < ladder.grace_reviews:
                 decision.at_risk = True
-                decision.at_risk_drop_date = self._review_after(
-                    program, day, ladder.grace_reviews - failures
+                decision.at_risk_drop_date = self._drop_date(
+                    program, ladder, day, ladder.grace_reviews - failures
                 )
                 decision.reason = self._at_risk_reason(
                     current_name, failures, ladder.grace_reviews
@@ -572,6 +573,15 @@ class PrmStatusEngine(models.AbstractModel):
                 return
         decision.grace_failures = 0
         decision.last_failure_date = False
+
+    @api.model
+    def _drop_date(self, program, ladder, day, reviews_left):
+        """The review a partner at risk drops at, once per number of reviews
+        left: the same for every partner of an evaluation."""
+        key = (day, reviews_left)
+        if key not in ladder.drop_dates:
+            ladder.drop_dates[key] = self._review_after(program, day, reviews_left)
+        return ladder.drop_dates[key]
 
     @api.model
     def _at_risk_reason(self, level_name, failures, grace_reviews):
@@ -897,10 +907,19 @@ class PrmStatusEngine(models.AbstractModel):
         (set by hand) and stay when the level goes; only granted tags leave.
         """
         Partner = self.env["res.partner"].sudo().with_context(prm_no_mark=True)
+        level_ids = {decision.old_level_id for decision in decisions} | {
+            decision.new_level_id for decision in decisions
+        }
+        # Read once which levels give anything: most ladders give nothing.
+        giving = {
+            level.id
+            for level in self.env["prm.status.level"].browse(filter(None, level_ids))
+            if level.tag_ids or level.pricelist_id
+        }
         for decision in decisions:
-            old, new = decision.old_level, decision.new_level
-            if not (old.tag_ids or new.tag_ids or old.pricelist_id or new.pricelist_id):
+            if not giving & {decision.old_level_id, decision.new_level_id}:
                 continue
+            old, new = decision.old_level, decision.new_level
             partner = Partner.browse(decision.partner_id)
             status = decision.status
             granted = (
