@@ -117,16 +117,6 @@ class PrmPartnerStatus(models.Model):
             evaluated = [status.evaluated_on, status.last_review_date]
             status.last_evaluation_date = max(filter(None, evaluated), default=False)
 
-    @api.model
-    def _pending_at_risk(self, limit):
-        """Statuses whose at-risk activity the follow-up job still owes,
-        oldest first, at most ``limit``; and how many are left after them."""
-        domain = [("at_risk_activity_pending", "=", True)]
-        statuses = self.sudo().browse()
-        if limit:  # a limit of 0 would mean no limit to search()
-            statuses = self.sudo().search(domain, order="id", limit=limit)
-        return statuses, self.sudo().search_count(domain) - len(statuses)
-
     def _compute_explanation_html(self):
         for status in self:
             status.explanation_html = self.env["ir.qweb"]._render(

@@ -267,13 +267,18 @@ class PartnerDecision:
             # A change saved earlier keeps the direction it had then, even
             # if the levels have been ranked anew since.
             return self.saved_direction
-        old_rank = self.ladder.rank(self.old_level_id)
-        new_rank = self.ladder.rank(self.new_level_id)
-        if new_rank > old_rank:
-            return "up"
-        if new_rank < old_rank:
-            return "down"
-        return "same"
+        return rank_direction(
+            self.ladder.rank(self.old_level_id), self.ladder.rank(self.new_level_id)
+        )
+
+
+def rank_direction(old_rank, new_rank):
+    """ "up", "down" or "same", from the ranks of the old and new levels."""
+    if new_rank > old_rank:
+        return "up"
+    if new_rank < old_rank:
+        return "down"
+    return "same"
 
 
 @contextmanager
@@ -802,13 +807,9 @@ class PrmStatusEngine(models.AbstractModel):
 
     @api.model
     def _rank_direction(self, old_level, new_level):
-        old_rank = old_level.rank if old_level else 0
-        new_rank = new_level.rank if new_level else 0
-        if new_rank > old_rank:
-            return "up"
-        if new_rank < old_rank:
-            return "down"
-        return "same"
+        return rank_direction(
+            old_level.rank if old_level else 0, new_level.rank if new_level else 0
+        )
 
     @api.model
     def _values_summary(self, metrics, values):

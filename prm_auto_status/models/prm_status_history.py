@@ -237,50 +237,51 @@ class PrmStatusHistory(models.Model):
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return done, remaining
 
-    def _pending(self, flag, limit):
-        """Rows with ``flag`` set, oldest first, at most ``limit``; and how
-        many are left after them."""
+    @api.model
+    def _pending(self, records, flag, limit):
+        """``records``' model's rows with ``flag`` set, oldest first, at most
+        ``limit``; and how many are left after them."""
         domain = [(flag, "=", True)]
-        rows = self.sudo().browse()
+        rows = records.sudo().browse()
         if limit:  # a limit of 0 would mean no limit to search()
-            rows = self.sudo().search(domain, order="id", limit=limit)
-        return rows, self.sudo().search_count(domain) - len(rows)
+            rows = rows.search(domain, order="id", limit=limit)
+        return rows, rows.search_count(domain) - len(rows)
 
-    def _clear_flag(self, table, flag, ids):
-        # Plain UPDATE: history rows refuse writes, and the flag is all
-        # that changes.
+    @api.model
+    def _clear_flag(self, rows, flag):
+        """Clear ``flag`` on ``rows`` by a plain UPDATE: history rows refuse
+        writes, and the flag is all that changes."""
+        rows.flush_recordset([flag])
         self.env.cr.execute(
             SQL(
                 "UPDATE %s SET %s = NULL WHERE id = ANY(%s)",
-                SQL.identifier(table),
+                SQL.identifier(rows._table),
                 SQL.identifier(flag),
-                list(ids),
+                rows.ids,
             )
         )
+        rows.invalidate_recordset([flag])
 
     def _follow_up_notes(self, limit):
-        histories, remaining = self._pending("followup_pending", limit)
+        histories, remaining = self._pending(self, "followup_pending", limit)
         if histories:
             self.env["prm.status.engine"]._follow_up_later(
                 histories, self.env["prm.partner.status"]
             )
-            histories.flush_recordset(["followup_pending"])
-            self._clear_flag(self._table, "followup_pending", histories.ids)
-            histories.invalidate_recordset(["followup_pending"])
+            self._clear_flag(histories, "followup_pending")
         return len(histories), remaining
 
     def _follow_up_at_risk(self, limit):
-        Status = self.env["prm.partner.status"]
-        statuses, remaining = Status._pending_at_risk(limit)
+        statuses, remaining = self._pending(
+            self.env["prm.partner.status"], "at_risk_activity_pending", limit
+        )
         if statuses:
             self.env["prm.status.engine"]._follow_up_later(self.browse(), statuses)
-            statuses.flush_recordset(["at_risk_activity_pending"])
-            self._clear_flag(Status._table, "at_risk_activity_pending", statuses.ids)
-            statuses.invalidate_recordset(["at_risk_activity_pending"])
+            self._clear_flag(statuses, "at_risk_activity_pending")
         return len(statuses), remaining
 
     def _send_emails(self, limit):
-        histories, remaining = self._pending("email_pending", limit)
+        histories, remaining = self._pending(self, "email_pending", limit)
         statuses = (
             self.env["prm.partner.status"]
             .sudo()
@@ -317,7 +318,5 @@ class PrmStatusHistory(models.Model):
                     error,
                 )
         if histories:
-            histories.flush_recordset(["email_pending"])
-            self._clear_flag(self._table, "email_pending", histories.ids)
-            histories.invalidate_recordset(["email_pending"])
+            self._clear_flag(histories, "email_pending")
         return len(histories), remaining
