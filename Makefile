@@ -14,7 +14,8 @@ TEST_DB ?= prm_test
 TEST_TAGS ?= /$(ADDON)
 EXTRA_ADDONS_PATH ?=
 ADDONS_PATH ?=
-TEST_HTTP_PORT ?= 18069
+# empty: scripts/odoo_test.sh takes a free port on 127.0.0.1
+TEST_HTTP_PORT ?=
 TEST_LOG ?= .tmp/test-$(TEST_DB).log
 TEST_SUMMARY_FILE ?= .tmp/test-summary.txt
 TEST_TIMEOUT ?= 3600

@@ -14,7 +14,7 @@ TEST_DB=${TEST_DB:-prm_test}
 TEST_TAGS=${TEST_TAGS:-/$ADDON}
 EXTRA_ADDONS_PATH=${EXTRA_ADDONS_PATH:-}
 ADDONS_PATH=${ADDONS_PATH:-}
-TEST_HTTP_PORT=${TEST_HTTP_PORT:-18069}
+TEST_HTTP_PORT=${TEST_HTTP_PORT:-}
 TEST_LOG=${TEST_LOG:-.tmp/test-$TEST_DB.log}
 TEST_SUMMARY_FILE=${TEST_SUMMARY_FILE:-.tmp/test-summary.txt}
 TEST_TIMEOUT=${TEST_TIMEOUT:-3600}
@@ -67,11 +67,21 @@ command -v createdb >/dev/null && command -v dropdb >/dev/null ||
     die "PostgreSQL client tools (createdb, dropdb) not found"
 psql -d postgres -Atqc 'select 1' >/dev/null ||
     die "cannot connect to PostgreSQL (local socket, current user $(id -un))"
-"$PYTHON" - "$TEST_HTTP_PORT" <<'EOF' || die "port 127.0.0.1:$TEST_HTTP_PORT is in use; set TEST_HTTP_PORT="
+# No port given: take one the system says is free on loopback, so that a
+# server left running on some usual port (18069, 8069...) cannot stop the run.
+# A port given explicitly must be free.
+if [ -z "$TEST_HTTP_PORT" ]; then
+    TEST_HTTP_PORT=$("$PYTHON" -c 'import socket
+with socket.socket() as s:
+    s.bind(("127.0.0.1", 0))
+    print(s.getsockname()[1])') || die "could not find a free port on 127.0.0.1"
+else
+    "$PYTHON" - "$TEST_HTTP_PORT" <<'EOF' || die "port 127.0.0.1:$TEST_HTTP_PORT is in use; set another TEST_HTTP_PORT= or leave it unset to take a free one"
 import socket, sys
 with socket.socket() as s:
     s.bind(("127.0.0.1", int(sys.argv[1])))
 EOF
+fi
 
 # ---------------------------------------------------------------- run
 mkdir -p "$(dirname "$TEST_LOG")" "$(dirname "$TEST_SUMMARY_FILE")"
