@@ -26,7 +26,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from .prm_partner_status import ENGINE_WRITE
-from .prm_status_condition import meets
+from .prm_status_condition import OPERATORS, meets
 from .prm_status_program import PERIOD_MONTHS
 
 _logger = logging.getLogger(__name__)
@@ -105,6 +105,10 @@ class Ladder:
                         condition.operator,
                         condition.value,
                         condition.keep_value if condition.has_keep_value else None,
+                        # The operator's answer for a value clearly above,
+                        # clearly below the threshold (see meets()).
+                        OPERATORS[condition.operator](1, 0),
+                        OPERATORS[condition.operator](-1, 0),
                     )
                     for condition in rule.condition_ids
                 ]
@@ -152,7 +156,7 @@ class Ladder:
         return record
 
     def has_keep_values(self, rule_id):
-        return any(keep is not None for *_rest, keep in self.conditions[rule_id])
+        return any(condition[3] is not None for condition in self.conditions[rule_id])
 
     def holds(self, rule_id, partner_id, values, keep=False):
         """Whether every condition of the rule holds for ``values`` (with
@@ -160,9 +164,21 @@ class Ladder:
         profile = self.profiles.get(rule_id)
         if profile is not None and partner_id not in profile:
             return False
-        for metric_id, operator, value, keep_value in self.conditions[rule_id]:
+        for metric_id, operator, value, keep_value, above, below in self.conditions[
+            rule_id
+        ]:
             threshold = keep_value if keep and keep_value is not None else value
-            if not meets(operator, values.get(metric_id, 0.0), threshold):
+            measured = values.get(metric_id, 0.0)
+            # meets() inlined for the values a cent or more away from the
+            # threshold, nearly all of them: this runs for every partner.
+            difference = measured - threshold
+            if difference >= 0.01:
+                if not above:
+                    return False
+            elif difference <= -0.01:
+                if not below:
+                    return False
+            elif not meets(operator, measured, threshold):
                 return False
         return True
 
