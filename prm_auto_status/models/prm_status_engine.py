@@ -126,6 +126,12 @@ class Ladder:
             PERIOD_MONTHS[program.period_unit] * program.min_periods_on_level
         )
         self.drop_dates = {}  # {(day, reviews left): date}, see _drop_date
+        # Every rule, highest level first, as qualify() tries them.
+        self.entry_rules = [
+            (level_id, rule_id)
+            for level_id in reversed(self.level_ids)
+            for rule_id in self.rules_by_level[level_id]
+        ]
 
     def __contains__(self, rule_id):
         return rule_id in self.profiles
@@ -181,6 +187,15 @@ class Ladder:
             elif not meets(operator, measured, threshold):
                 return False
         return True
+
+    def qualify(self, partner_id, values):
+        """(level id, rule id) of the highest level one of whose rules holds
+        with entry values; the start level and no rule when none holds."""
+        holds = self.holds
+        for level_id, rule_id in self.entry_rules:
+            if holds(rule_id, partner_id, values):
+                return level_id, rule_id
+        return self.start_level_id, False
 
     def first_rule(self, level_id, partner_id, values, keep=False):
         """Id of the first rule of the level that holds, or False."""
@@ -400,19 +415,28 @@ class PrmStatusEngine(models.AbstractModel):
         """Values of ``metrics`` (default: those the program's rules use) for
         ``partners`` over the program's period for an evaluation on ``day``."""
         period_start, period_end = program._get_period(day)
-        values = {partner_id: {} for partner_id in partners.ids}
+        partner_ids = partners.ids
         if metrics is None:
             metrics = program.level_ids.rule_ids.condition_ids.metric_id
         tz = program._get_tz()
         end_excluded = period_end + relativedelta(days=1)
         # Metric definitions are configuration, read whatever the user's rights.
-        for metric in metrics.sudo():
-            per_partner = metric._read_values(
-                partners.ids, period_start, end_excluded, program.company_id, tz
+        read = [
+            (
+                metric.id,
+                metric._read_values(
+                    partner_ids, period_start, end_excluded, program.company_id, tz
+                ),
             )
-            metric_id = metric.id
-            for partner_id, partner_values in values.items():
-                partner_values[metric_id] = per_partner.get(partner_id, 0.0)
+            for metric in metrics.sudo()
+        ]
+        values = {
+            partner_id: {
+                metric_id: per_partner.get(partner_id, 0.0)
+                for metric_id, per_partner in read
+            }
+            for partner_id in partner_ids
+        }
         return Measure(period_start, period_end, values)
 
     # ------------------------------------------------------------------
@@ -431,7 +455,7 @@ class PrmStatusEngine(models.AbstractModel):
             domain = rule._get_profile_domain()
             if domain:
                 matches[rule.id] = set(
-                    Partner.search(domain + [("id", "in", partners.ids)]).ids
+                    Partner.search(domain + [("id", "in", partners._ids)]).ids
                 )
         return Ladder(program, matches)
 
@@ -439,11 +463,7 @@ class PrmStatusEngine(models.AbstractModel):
     def _qualify(self, program, ladder, partner_id, values):
         """Highest level one of whose rules holds with entry values, and
         that rule, as ids; the start level or nothing when none holds."""
-        for level_id in reversed(ladder.level_ids):
-            rule_id = ladder.first_rule(level_id, partner_id, values)
-            if rule_id:
-                return level_id, rule_id
-        return ladder.start_level_id, False
+        return ladder.qualify(partner_id, values)
 
     # ------------------------------------------------------------------
     # Step 3: decide
@@ -696,25 +716,28 @@ class PrmStatusEngine(models.AbstractModel):
         newly_at_risk_ids = {decision.partner_id for decision in newly_at_risk}
         for decision in decisions:
             state = decision.state
-            vals = self._status_vals(decision, day, trigger)
-            # The follow-up job owes an activity to a partner newly at risk
-            # in a large review, and to one it has not reached yet.
-            newly = decision.partner_id in newly_at_risk_ids
-            vals["at_risk_activity_pending"] = decision.at_risk and (
-                (deferred and newly)
-                or bool(not newly and state and state.at_risk_activity_pending)
-            )
-            if state is None:
-                vals.update(
-                    stamp, partner_id=decision.partner_id, program_id=program.id
+            if state is not None and self._keeps_status(decision, state):
+                changes = []
+            else:
+                vals = self._status_vals(decision, day, trigger)
+                # The follow-up job owes an activity to a partner newly at
+                # risk in a large review, and to one it has not reached yet.
+                newly = decision.partner_id in newly_at_risk_ids
+                vals["at_risk_activity_pending"] = decision.at_risk and (
+                    (deferred and newly)
+                    or bool(not newly and state and state.at_risk_activity_pending)
                 )
-                new_statuses.append(vals)
-                continue
-            changes = [
-                (key, value)
-                for key, value in vals.items()
-                if (getattr(state, key) or False) != (value or False)
-            ]
+                if state is None:
+                    vals.update(
+                        stamp, partner_id=decision.partner_id, program_id=program.id
+                    )
+                    new_statuses.append(vals)
+                    continue
+                changes = [
+                    (key, value)
+                    for key, value in vals.items()
+                    if (getattr(state, key) or False) != (value or False)
+                ]
             # A status that keeps its level is not written in a review: its
             # review date is the program's (prm.partner.status._reviewed_on),
             # once a review has stamped it. Other evaluations stamp it, and
@@ -754,6 +777,29 @@ class PrmStatusEngine(models.AbstractModel):
         if deferred or histories.filtered("email_template_id"):
             self._trigger_follow_up()
         return changed
+
+    @api.model
+    def _keeps_status(self, decision, state):
+        """Whether :meth:`_status_vals` of ``decision`` would equal ``state``
+        field for field, told without building them: the partner keeps its
+        level and rule, and neither the decision nor the status carries a
+        failure, a risk, a proposal or a pending activity. Most partners of
+        a review are in this case; the others go through the comparison."""
+        return not (
+            decision.changed
+            or decision.override_ended
+            or decision.at_risk
+            or decision.grace_failures
+            or decision.last_failure_date
+            or decision.proposed_level_id
+            or decision.rule_id != (state.rule_id or False)
+            or state.grace_failures
+            or state.last_failure_date
+            or state.at_risk
+            or state.at_risk_drop_date
+            or state.proposed_level_id
+            or state.at_risk_activity_pending
+        )
 
     @api.model
     def _status_vals(self, decision, day, trigger):
