@@ -2,7 +2,7 @@
     "name": "Partner Automatic Status",
     "summary": "Move partners between program levels automatically, by rules "
     "over their profile, sales, deals, rewards and leads",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Sales/CRM",
     "website": "https://github.com/prm-auto-status/prm_auto_status",
     "author": "prm_auto_status developers",

@@ -9,3 +9,4 @@ from . import prm_status_engine
 from . import res_partner
 from . import sale_order
 from . import crm_lead
+from . import prm_review_mark

@@ -560,7 +560,7 @@ class PrmStatusProgram(models.Model):
         started = monotonic()
         batch_size = self._review_batch_size()
         Partner = self.env["res.partner"].sudo().with_context(active_test=False)
-        marked = Partner.search([("prm_review_needed", "=", True)])
+        marked = Partner.browse(self.env["prm.review.mark"]._marked_partner_ids())
         batch, rest = marked[:batch_size], marked[batch_size:]
         changed = 0
         failed = self.env["res.partner"]

@@ -1,6 +1,7 @@
 from markupsafe import Markup
 
 from odoo import api, fields, models, tools
+from odoo.exceptions import UserError
 from odoo.osv import expression
 from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
@@ -32,8 +33,8 @@ class ResPartner(models.Model):
     )
     prm_review_needed = fields.Boolean(
         string="Status Review Needed",
-        copy=False,
-        readonly=True,
+        compute="_compute_prm_review_needed",
+        search="_search_prm_review_needed",
         help="The profile changed since the last evaluation; the daily job "
         "re-evaluates the partner.",
     )
@@ -44,16 +45,21 @@ class ResPartner(models.Model):
         sanitize=False,
     )
 
-    def init(self):
-        res = super().init()
-        # The daily job looks for the few marked partners among many.
-        self.env.cr.execute(
-            SQL(
-                "CREATE INDEX IF NOT EXISTS res_partner_prm_review_needed_idx "
-                "ON res_partner (id) WHERE prm_review_needed"
+    def _compute_prm_review_needed(self):
+        marked = set(self.env["prm.review.mark"]._marked_partner_ids(self.ids))
+        for partner in self:
+            partner.prm_review_needed = partner.id in marked
+
+    def _search_prm_review_needed(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(
+                self.env._(
+                    "Partners can only be searched on whether a status review "
+                    "is needed or not."
+                )
             )
-        )
-        return res
+        marked = SQL("(SELECT partner_id FROM prm_review_mark)")
+        return [("id", "in" if (operator == "=") == value else "not in", marked)]
 
     def _compute_prm_explanation_html(self):
         for partner in self:
@@ -125,24 +131,8 @@ class ResPartner(models.Model):
 
     def _prm_mark_for_review(self):
         """Mark the commercial entities of these partners for the daily
-        re-evaluation, in one statement whatever the number of partners."""
-        if not self.ids:
-            return
-        self.flush_recordset(["commercial_partner_id"])
-        self.env.cr.execute(
-            SQL(
-                """
-                UPDATE res_partner
-                   SET prm_review_needed = TRUE
-                 WHERE id IN (SELECT commercial_partner_id
-                                FROM res_partner
-                               WHERE id = ANY(%s))
-                   AND prm_review_needed IS NOT TRUE
-                """,
-                list(self.ids),
-            )
-        )
-        self.invalidate_model(["prm_review_needed"])
+        re-evaluation (see prm.review.mark)."""
+        self.env["prm.review.mark"].sudo()._mark(self.ids)
 
     def _prm_sync_levels(self):
         """Copy the partners' levels from their statuses into the relation
@@ -171,13 +161,4 @@ class ResPartner(models.Model):
         self.invalidate_recordset(["prm_level_ids"])
 
     def _prm_unmark(self):
-        if not self.ids:
-            return
-        self.env.cr.execute(
-            SQL(
-                "UPDATE res_partner SET prm_review_needed = FALSE "
-                "WHERE id = ANY(%s) AND prm_review_needed",
-                list(self.ids),
-            )
-        )
-        self.invalidate_model(["prm_review_needed"])
+        self.env["prm.review.mark"].sudo()._unmark(self.ids)

@@ -1,10 +1,14 @@
 """A partner whose profile changes is marked, and the daily job moves it."""
 
+import importlib.util
 from datetime import date
 from unittest.mock import patch
 
 from odoo import Command
+from odoo.exceptions import UserError
 from odoo.tests import freeze_time, tagged
+from odoo.tools.misc import file_path
+from odoo.tools.sql import column_exists
 
 from .common import APRIL_2, IN_MARCH, MARCH_FIRST, MARCH_LAST, PrmStatusCase
 
@@ -156,7 +160,7 @@ class TestProfileChanges(PrmStatusCase):
         marking = []
 
         def watch(cursor, query, params=None, log_exceptions=True):
-            if "SET prm_review_needed = TRUE" in str(getattr(query, "code", query)):
+            if "INSERT INTO prm_review_mark" in str(getattr(query, "code", query)):
                 marking.append(query)
             return execute(cursor, query, params, log_exceptions)
 
@@ -165,6 +169,50 @@ class TestProfileChanges(PrmStatusCase):
 
         self.assertEqual(len(marking), 1)
         self.assertEqual(len(partners.filtered("prm_review_needed")), 30)
+
+    def test_marked_partners_can_be_searched(self):
+        self.azure.category_id = [Command.link(self.certified_tag.id)]
+        Partner = self.env["res.partner"]
+
+        self.assertEqual(Partner.search([("prm_review_needed", "=", True)]), self.azure)
+        self.assertEqual(
+            Partner.search([("prm_review_needed", "!=", False)]), self.azure
+        )
+        unmarked = Partner.search([("prm_review_needed", "=", False)])
+        self.assertIn(self.brandon, unmarked)
+        self.assertNotIn(self.azure, unmarked)
+
+    def test_searching_marks_with_another_operator_is_refused(self):
+        with self.assertRaisesRegex(UserError, "whether a status review is needed"):
+            self.env["res.partner"].search([("prm_review_needed", "in", [True])])
+
+    def test_a_deleted_partner_leaves_no_mark(self):
+        partner = self.env["res.partner"].create({"name": "Short-lived (test)"})
+        self.assertTrue(partner.prm_review_needed)
+        partner_id = partner.id
+
+        partner.unlink()
+
+        Mark = self.env["prm.review.mark"]
+        self.assertEqual(Mark._marked_partner_ids([partner_id]), [])
+
+    def test_the_upgrade_keeps_the_marks_of_the_old_column(self):
+        cr = self.env.cr
+        cr.execute("ALTER TABLE res_partner ADD COLUMN prm_review_needed boolean")
+        cr.execute(
+            "UPDATE res_partner SET prm_review_needed = (id = %s)", [self.azure.id]
+        )
+        path = file_path("prm_auto_status/migrations/18.0.1.2.0/post-migration.py")
+        spec = importlib.util.spec_from_file_location("prm_post_migration", path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+
+        migration.migrate(cr, "18.0.1.1.0")
+
+        self.env.invalidate_all()
+        self.assertTrue(self.azure.prm_review_needed)
+        self.assertFalse(self.brandon.prm_review_needed)
+        self.assertFalse(column_exists(cr, "res_partner", "prm_review_needed"))
 
     def test_a_review_batch_of_the_daily_job_is_bounded(self):
         self.env["ir.config_parameter"].sudo().set_param(

@@ -522,7 +522,6 @@ def _insert_partners(env, setup, templates, context):
             "complete_name": "s.name",
             "commercial_partner_id": "s.id",
             "commercial_company_name": "s.name",
-            "prm_review_needed": "FALSE",
         },
     )
     first_contact = _reserve_ids(env, "res_partner", volumes.contacts)
@@ -552,7 +551,6 @@ def _insert_partners(env, setup, templates, context):
             "parent_id": "s.company_id",
             "commercial_partner_id": "s.company_id",
             "commercial_company_name": "s.company_name",
-            "prm_review_needed": "FALSE",
         },
     )
     env.cr.execute(

@@ -186,14 +186,6 @@ def sample_partners(program, count):
 def mark_for_profile_review(env, partners):
     """Leave exactly ``partners`` marked, as the daily job finds partners
     whose profile changed since the last run."""
-    env.cr.execute(
-        SQL(
-            """
-            UPDATE res_partner
-               SET prm_review_needed = (id = ANY(%(ids)s))
-             WHERE prm_review_needed OR id = ANY(%(ids)s)
-            """,
-            ids=partners.ids,
-        )
-    )
+    env.cr.execute("DELETE FROM prm_review_mark")
+    env["prm.review.mark"]._mark(partners.ids)
     env.invalidate_all()
