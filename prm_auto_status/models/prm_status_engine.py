@@ -430,13 +430,17 @@ class PrmStatusEngine(models.AbstractModel):
             )
             for metric in metrics.sudo()
         ]
+        # Every partner starts at 0 on every metric; only the partners with
+        # records are then visited, once per metric.
+        metric_ids = [metric_id for metric_id, _per_partner in read]
         values = {
-            partner_id: {
-                metric_id: per_partner.get(partner_id, 0.0)
-                for metric_id, per_partner in read
-            }
-            for partner_id in partner_ids
+            partner_id: dict.fromkeys(metric_ids, 0.0) for partner_id in partner_ids
         }
+        for metric_id, per_partner in read:
+            for partner_id, value in per_partner.items():
+                partner_values = values.get(partner_id)
+                if partner_values is not None:
+                    partner_values[metric_id] = value
         return Measure(period_start, period_end, values)
 
     # ------------------------------------------------------------------

@@ -51,6 +51,18 @@ class PrmStatusEvaluateWizard(models.TransientModel):
         )
         metrics = self.program_id.level_ids.rule_ids.condition_ids.metric_id
         engine = self.env["prm.status.engine"]
+        listed = [
+            decision for decision in decisions if decision.changed or decision.at_risk
+        ]
+        names = {
+            partner.id: partner.display_name
+            for partner in self.env["res.partner"].browse(
+                [decision.partner_id for decision in listed]
+            )
+        }
+        listed.sort(
+            key=lambda decision: (names[decision.partner_id], decision.partner_id)
+        )
         lines = [
             {
                 "partner_id": decision.partner_id,
@@ -60,8 +72,7 @@ class PrmStatusEvaluateWizard(models.TransientModel):
                 "values_summary": engine._values_summary(metrics, decision.values),
                 "reason": decision.reason or False,
             }
-            for decision in decisions
-            if decision.changed or decision.at_risk
+            for decision in listed
         ]
         counts = {}
         for decision in decisions:
