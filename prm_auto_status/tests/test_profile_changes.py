@@ -199,6 +199,12 @@ class TestProfileChanges(PrmStatusCase):
     def test_the_upgrade_keeps_the_marks_of_the_old_column(self):
         cr = self.env.cr
         cr.execute("ALTER TABLE res_partner ADD COLUMN prm_review_needed boolean")
+        # Columns of 18.0.1.1.0's history rows, dropped by the same upgrade.
+        cr.execute(
+            "ALTER TABLE prm_status_history ADD COLUMN create_uid int4, "
+            "ADD COLUMN create_date timestamp, ADD COLUMN write_uid int4, "
+            "ADD COLUMN write_date timestamp"
+        )
         cr.execute(
             "UPDATE res_partner SET prm_review_needed = (id = %s)", [self.azure.id]
         )
@@ -213,6 +219,9 @@ class TestProfileChanges(PrmStatusCase):
         self.assertTrue(self.azure.prm_review_needed)
         self.assertFalse(self.brandon.prm_review_needed)
         self.assertFalse(column_exists(cr, "res_partner", "prm_review_needed"))
+        for column in ("create_uid", "create_date", "write_uid", "write_date"):
+            self.assertFalse(column_exists(cr, "prm_status_history", column))
+        self.assertTrue(column_exists(cr, "prm_status_history", "user_id"))
 
     def test_a_review_batch_of_the_daily_job_is_bounded(self):
         self.env["ir.config_parameter"].sudo().set_param(
