@@ -364,6 +364,10 @@ def _measure_all(db, db_x2, runs, naive_runs):
         bench.time(bench.daily_run, runs, prepare=bench.mark),
     )
     results["marked"] = len(bench.marked)
+    results["daily_x2"] = _progress(
+        f"daily run at 2x, {len(bench_x2.marked)} marked",
+        bench_x2.time(bench_x2.daily_run, runs, prepare=bench_x2.mark),
+    )
     results["agreement"] = bench.inside(lambda env: _agreement(bench, env))
     results["review_profile"] = bench.inside(lambda env: _review_profile(bench, env))
     results["explain"] = _explain_all(bench)

@@ -4,7 +4,8 @@ from odoo.tools import SQL
 
 class PrmReviewMark(models.Model):
     """A commercial partner whose profile changed since its last
-    evaluation; the daily job re-evaluates it and removes the mark.
+    evaluation; the daily job re-evaluates it and removes the mark, in the
+    same transaction.
 
     The marks live in their own narrow table rather than in a column of
     ``res_partner``: marking and unmarking then write a row of two integers
@@ -19,6 +20,14 @@ class PrmReviewMark(models.Model):
 
     partner_id = fields.Many2one(
         "res.partner", required=True, readonly=True, ondelete="cascade"
+    )
+    marked_at = fields.Datetime(
+        string="Last Marked",
+        required=True,
+        readonly=True,
+        help="When the partner's profile last changed. Marking a partner "
+        "marked already rewrites this row, so that a daily job that read the "
+        "older mark cannot remove the newer one: it fails and runs again.",
     )
 
     _sql_constraints = [
@@ -36,15 +45,19 @@ class PrmReviewMark(models.Model):
         if not partner_ids:
             return
         self.env["res.partner"].flush_model(["commercial_partner_id"])
+        # A partner marked already is marked again (its row rewritten): the
+        # daily job that is evaluating it on the older profile then fails to
+        # delete the mark, instead of deleting the mark of this change.
         self.env.cr.execute(
             SQL(
                 """
-                INSERT INTO prm_review_mark (partner_id)
-                SELECT DISTINCT commercial_partner_id
+                INSERT INTO prm_review_mark (partner_id, marked_at)
+                SELECT DISTINCT commercial_partner_id, %s
                   FROM res_partner
                  WHERE id = ANY(%s) AND commercial_partner_id IS NOT NULL
-                ON CONFLICT (partner_id) DO NOTHING
+                ON CONFLICT (partner_id) DO UPDATE SET marked_at = EXCLUDED.marked_at
                 """,
+                fields.Datetime.now(),
                 list(partner_ids),
             )
         )

@@ -77,6 +77,20 @@ StatusState = namedtuple("StatusState", STATE_COLUMNS)
 FOLLOW_UP_INLINE_LIMIT = 200
 
 
+class LevelRanks(dict):
+    """{level id: rank}, 0 for no level. A level the program no longer
+    lists (archived since) is read the first time it is asked for."""
+
+    def __init__(self, env, ranks):
+        super().__init__(ranks)
+        self.env = env
+
+    def __missing__(self, level_id):
+        rank = self.env["prm.status.level"].browse(level_id).rank if level_id else 0
+        self[level_id] = rank
+        return rank
+
+
 class Ladder:
     """A program's levels, rules and policy as plain Python values, with the
     partners of the batch that match each rule's profile filter.
@@ -91,7 +105,7 @@ class Ladder:
         self.env = program.env
         self.level_ids = levels.ids  # lowest rank first
         self.levels = {level.id: level for level in levels}
-        self.ranks = {level.id: level.rank for level in levels}
+        self.ranks = LevelRanks(self.env, {level.id: level.rank for level in levels})
         self.rules_by_level = {}
         self.rules = {}
         self.conditions = {}
@@ -141,12 +155,7 @@ class Ladder:
 
     def rank(self, level_id):
         """Rank of a level id; 0 for no level."""
-        if not level_id:
-            return 0
-        rank = self.ranks.get(level_id)
-        if rank is None:  # a level the program no longer lists
-            rank = self.ranks[level_id] = self.level(level_id).rank
-        return rank
+        return self.ranks[level_id]
 
     def level(self, level_id):
         """The level record of an id, empty for False."""
@@ -190,10 +199,28 @@ class Ladder:
 
     def qualify(self, partner_id, values):
         """(level id, rule id) of the highest level one of whose rules holds
-        with entry values; the start level and no rule when none holds."""
-        holds = self.holds
+        with entry values; the start level and no rule when none holds.
+
+        :meth:`holds` with entry values, written out: this runs for every
+        partner of a review and every rule until one holds."""
+        profiles = self.profiles
+        conditions = self.conditions
         for level_id, rule_id in self.entry_rules:
-            if holds(rule_id, partner_id, values):
+            profile = profiles.get(rule_id)
+            if profile is not None and partner_id not in profile:
+                continue
+            for metric_id, operator, value, _keep, above, below in conditions[rule_id]:
+                measured = values.get(metric_id, 0.0)
+                difference = measured - value
+                if difference >= 0.01:
+                    if not above:
+                        break
+                elif difference <= -0.01:
+                    if not below:
+                        break
+                elif not meets(operator, measured, value):
+                    break
+            else:
                 return level_id, rule_id
         return self.start_level_id, False
 
@@ -536,11 +563,12 @@ class PrmStatusEngine(models.AbstractModel):
     def _apply_policy(self, program, ladder, decision, state, day, trigger):
         """Adjust ``decision`` for a partner that already has a status:
         keep thresholds, manual override, minimum time and downgrade policy."""
+        ranks = ladder.ranks
         current = state.level_id or False
-        current_rank = ladder.rank(current)
+        current_rank = ranks[current]
         decision.grace_failures = state.grace_failures or 0
         decision.last_failure_date = state.last_failure_date or False
-        if current and current_rank > ladder.rank(decision.new_level_id):
+        if current and current_rank > ranks[decision.new_level_id]:
             keep_rule = ladder.first_rule(
                 current, decision.partner_id, decision.values, keep=True
             )
@@ -565,7 +593,7 @@ class PrmStatusEngine(models.AbstractModel):
             )
             return
 
-        if not current or ladder.rank(decision.new_level_id) >= current_rank:
+        if not current or ranks[decision.new_level_id] >= current_rank:
             decision.grace_failures = 0
             decision.last_failure_date = False
             return
@@ -664,8 +692,8 @@ class PrmStatusEngine(models.AbstractModel):
             return "first" if decision.new_level_id else "unchanged"
         if decision.at_risk:
             return "at_risk"
-        old_rank = ladder.rank(decision.old_level_id)
-        new_rank = ladder.rank(decision.new_level_id)
+        old_rank = ladder.ranks[decision.old_level_id]
+        new_rank = ladder.ranks[decision.new_level_id]
         if new_rank > old_rank:
             return "upgrade"
         if new_rank < old_rank or (decision.old_level_id and not decision.new_level_id):

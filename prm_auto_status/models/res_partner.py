@@ -51,15 +51,26 @@ class ResPartner(models.Model):
             partner.prm_review_needed = partner.id in marked
 
     def _search_prm_review_needed(self, operator, value):
-        if operator not in ("=", "!=") or not isinstance(value, bool):
+        # The answers searched for: {True}, {False}, both or none.
+        if operator in ("=", "!=") and isinstance(value, bool):
+            wanted = {value} if operator == "=" else {not value}
+        elif (
+            operator in ("in", "not in")
+            and isinstance(value, (list, tuple))
+            and all(isinstance(item, bool) for item in value)
+        ):
+            wanted = set(value) if operator == "in" else {True, False} - set(value)
+        else:
             raise UserError(
                 self.env._(
                     "Partners can only be searched on whether a status review "
                     "is needed or not."
                 )
             )
+        if len(wanted) != 1:
+            return expression.TRUE_DOMAIN if wanted else expression.FALSE_DOMAIN
         marked = SQL("(SELECT partner_id FROM prm_review_mark)")
-        return [("id", "in" if (operator == "=") == value else "not in", marked)]
+        return [("id", "in" if True in wanted else "not in", marked)]
 
     def _compute_prm_explanation_html(self):
         for partner in self:

@@ -14,3 +14,4 @@ from . import test_portal
 from . import test_hardening
 from . import test_cron_data
 from . import test_benchmark_tools
+from . import test_review_marks

@@ -182,9 +182,24 @@ class TestProfileChanges(PrmStatusCase):
         self.assertIn(self.brandon, unmarked)
         self.assertNotIn(self.azure, unmarked)
 
+    def test_marks_are_searched_with_in_as_filtered_domain_reads_them(self):
+        self.azure.category_id = [Command.link(self.certified_tag.id)]
+        Partner = self.env["res.partner"].with_context(active_test=False)
+        everyone = Partner.search([])
+
+        for domain, expected in (
+            ([("prm_review_needed", "in", [True])], self.azure),
+            ([("prm_review_needed", "not in", [True])], everyone - self.azure),
+            ([("prm_review_needed", "in", [True, False])], everyone),
+            ([("prm_review_needed", "in", [])], Partner),
+        ):
+            self.assertEqual(Partner.search(domain), expected, domain)
+            self.assertEqual(everyone.filtered_domain(domain), expected, domain)
+
     def test_searching_marks_with_another_operator_is_refused(self):
-        with self.assertRaisesRegex(UserError, "whether a status review is needed"):
-            self.env["res.partner"].search([("prm_review_needed", "in", [True])])
+        for operator, value in (("ilike", "yes"), ("=", 1), ("in", [1])):
+            with self.assertRaisesRegex(UserError, "whether a status review is needed"):
+                self.env["res.partner"].search([("prm_review_needed", operator, value)])
 
     def test_a_deleted_partner_leaves_no_mark(self):
         partner = self.env["res.partner"].create({"name": "Short-lived (test)"})

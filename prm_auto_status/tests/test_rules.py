@@ -1,5 +1,7 @@
 """How rules place partners on levels."""
 
+from itertools import product
+
 from odoo.tests import tagged
 
 from .common import APRIL_2, IN_MARCH, PrmStatusCase
@@ -105,6 +107,41 @@ class TestRules(PrmStatusCase):
         self.assertEqual(len(self.status_of(newcomer)), 1)
         self.assertFalse(self.level_of(newcomer))
         self.assertFalse(self.history_of(newcomer))
+
+    def test_the_ladder_qualifies_as_its_rules_hold(self):
+        # Ladder.qualify writes out holds() for speed; both must agree on
+        # values near and away from the thresholds, with and without the
+        # profile filter of "Certified seller".
+        certified = self.create_partner(
+            "Certified (test)", tags=[self.certified_tag.id]
+        )
+        other = self.create_partner("Not Certified (test)")
+        ladder = self.env["prm.status.engine"]._ladder(self.program, certified | other)
+
+        def by_rules(partner_id, values):
+            for level_id in reversed(ladder.level_ids):
+                rule_id = ladder.first_rule(level_id, partner_id, values)
+                if rule_id:
+                    return level_id, rule_id
+            return ladder.start_level_id, False
+
+        grid = (0.0, 2.0, 2.995, 3.0, 999.99, 1000.0, 2000.004, 4999.995, 5000.0, 1e6)
+        outcomes = set()
+        for partner in certified | other:
+            for sales, deals, leads in product(grid, repeat=3):
+                values = {
+                    self.sales_amount.id: sales,
+                    self.deal_count.id: deals,
+                    self.lead_count.id: leads,
+                }
+                expected = by_rules(partner.id, values)
+                self.assertEqual(ladder.qualify(partner.id, values), expected, values)
+                outcomes.add(expected)
+        # The grid reaches every rule of the ladder.
+        self.assertEqual(
+            {rule_id for _level_id, rule_id in outcomes} - {False},
+            set(self.program.level_ids.rule_ids.ids),
+        )
 
     def test_a_threshold_is_met_at_exactly_its_value(self):
         exact = self.create_partner("Exactly 1000 (test)")

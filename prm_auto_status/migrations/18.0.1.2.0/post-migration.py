@@ -34,8 +34,8 @@ def _move_review_marks(cr):
         return
     cr.execute(
         """
-        INSERT INTO prm_review_mark (partner_id)
-        SELECT id FROM res_partner WHERE prm_review_needed
+        INSERT INTO prm_review_mark (partner_id, marked_at)
+        SELECT id, now() AT TIME ZONE 'UTC' FROM res_partner WHERE prm_review_needed
         ON CONFLICT (partner_id) DO NOTHING
         """
     )
