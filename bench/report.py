@@ -201,7 +201,8 @@ def render(results, machine, scale):
         f"and {volumes.cancelled_orders:,} cancelled sale orders, "
         f"{volumes.leads:,} leads, {volumes.bills:,} vendor bills over 24 "
         f"months; review of {results['day']}",
-        f"- Medians of {results['runs']} runs after one warm-up run, each in a "
+        f"- Medians of {results['runs']} runs ({results['turns']} for lines 1, 2 "
+        "and 5) after one warm-up run, each in a "
         "transaction rolled back; the review runs in steady state (every "
         "partner holds a status from the review of the previous month). "
         "Before each run, untimed: the tables the runs write are vacuumed; "

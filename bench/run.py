@@ -72,7 +72,9 @@ def main(argv=None):
         builds[name] = _ensure_database(state, wanted)
 
     machine = report.machine_facts(args.db)
-    results = _measure_all(args.db, f"{args.db}_x2", args.runs, args.naive_runs)
+    results = _measure_all(
+        args.db, f"{args.db}_x2", args.runs, args.turns, args.naive_runs
+    )
     results["builds"] = builds
     text = report.render(results, machine, scale)
     print(text)
@@ -81,6 +83,17 @@ def main(argv=None):
     output.write_text(text)
     print(f"\nWritten to {output.relative_to(REPO)}")
     return 0
+
+
+def _positive(text):
+    """A count of runs: a whole number of at least 1."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return number
 
 
 def _parse_args(argv):
@@ -96,9 +109,15 @@ def _parse_args(argv):
         help="benchmark database (env BENCH_DB, default prm_bench); the growth "
         "line uses <db>_x2",
     )
-    parser.add_argument("--runs", type=int, default=7, help="timed runs per line")
+    parser.add_argument("--runs", type=_positive, default=7, help="timed runs per line")
     parser.add_argument(
-        "--naive-runs", type=int, default=3, help="timed runs of the naive line"
+        "--turns",
+        type=_positive,
+        default=15,
+        help="rounds of lines 1, 2 and 5 measured in turns (they set the ratios)",
+    )
+    parser.add_argument(
+        "--naive-runs", type=_positive, default=3, help="timed runs of the naive line"
     )
     parser.add_argument("--memory-probe", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -320,11 +339,11 @@ class _Bench:
             )
 
 
-def _measure_all(db, db_x2, runs, naive_runs):
+def _measure_all(db, db_x2, runs, turns, naive_runs):
     # First, in a fresh process, so that it runs the code the databases were
     # just updated with and its peak is the review's alone.
     print("Peak memory of a full review, in a fresh process")
-    results = {"memory": _run_memory_probe(db), "runs": runs}
+    results = {"memory": _run_memory_probe(db), "runs": runs, "turns": turns}
     _progress("peak memory", f"{results['memory']['peak_mib']:.0f} MiB")
 
     bench = _Bench(db)
@@ -342,7 +361,7 @@ def _measure_all(db, db_x2, runs, naive_runs):
             "review_x2": (bench_x2, bench_x2.review),
             "lower_bound_x2": (bench_x2, bench_x2.lower_bound),
         },
-        runs,
+        turns,
     )
     for name, durations in turns.items():
         results[name] = _progress(name.replace("_", " "), durations)
