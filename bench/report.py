@@ -180,6 +180,15 @@ def render(results, machine, scale):
             f"{median(results['daily_x2']) / daily:.2f}× line 4",
         ),
         row(
+            "4c",
+            f"daily run, {results['marked_many']:,} marked partners",
+            results["daily_many"],
+            "none (shows what the daily run grows with)",
+            f"{median(results['daily_many']) / daily:.2f}× line 4; "
+            f"{median(results['daily_many']) / results['marked_many'] * 1e3:.2f} "
+            "ms per partner",
+        ),
+        row(
             "5",
             f"full review at 2× data ({results['participants_x2']:,} partners)",
             results["review_x2"],

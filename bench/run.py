@@ -47,6 +47,9 @@ from odoo.addons.prm_auto_status.tools import (  # noqa: E402
 OUTPUT_DIR = REPO / ".bench"
 NAIVE_SAMPLE = 200
 MARKED_PARTNERS = 100
+# A tenth of the participants marked at once (as after an import), to show
+# how the daily run grows with the partners it evaluates.
+MARKED_MANY = 1000
 # The context of a user who starts the review by hand.
 CONTEXT = {"lang": "en_US", "tz": "UTC"}
 
@@ -252,6 +255,9 @@ class _Bench:
             self.marked = benchmark_measure.sample_partners(
                 program, MARKED_PARTNERS
             ).ids
+            self.marked_many = benchmark_measure.sample_partners(
+                program, MARKED_MANY
+            ).ids
 
     def program(self, env):
         return env["prm.status.program"].browse(self.program_id)
@@ -322,21 +328,28 @@ class _Bench:
     def naive(self, env):
         benchmark_measure.naive_values(self.program(env), self.naive_sample, self.day)
 
-    def mark(self, env):
+    def mark(self, env, partner_ids=None):
         benchmark_measure.mark_for_profile_review(
-            env, env["res.partner"].browse(self.marked)
+            env, env["res.partner"].browse(partner_ids or self.marked)
         )
 
-    def daily_run(self, env):
+    def mark_many(self, env):
+        self.mark(env, self.marked_many)
+
+    def daily_run(self, env, marked=None):
         # The day of the review, so that the daily run reads the same window
         # whatever the calendar says when the benchmark runs.
+        marked = marked or self.marked
         Program = env["prm.status.program"]
         done, remaining = Program._cron_review_changed_profiles(day=self.day)
-        if (done, remaining) != (len(self.marked), 0):
+        if (done, remaining) != (len(marked), 0):
             raise AssertionError(
                 f"The daily run evaluated {done} partners ({remaining} left); "
-                f"{len(self.marked)} were marked."
+                f"{len(marked)} were marked."
             )
+
+    def daily_run_many(self, env):
+        self.daily_run(env, self.marked_many)
 
 
 def _measure_all(db, db_x2, runs, turns, naive_runs):
@@ -383,6 +396,11 @@ def _measure_all(db, db_x2, runs, turns, naive_runs):
         bench.time(bench.daily_run, runs, prepare=bench.mark),
     )
     results["marked"] = len(bench.marked)
+    results["daily_many"] = _progress(
+        f"daily run, {len(bench.marked_many)} marked",
+        bench.time(bench.daily_run_many, runs, prepare=bench.mark_many),
+    )
+    results["marked_many"] = len(bench.marked_many)
     results["daily_x2"] = _progress(
         f"daily run at 2x, {len(bench_x2.marked)} marked",
         bench_x2.time(bench_x2.daily_run, runs, prepare=bench_x2.mark),
