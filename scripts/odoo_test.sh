@@ -79,6 +79,7 @@ else
     [[ "$TEST_HTTP_PORT" =~ ^[0-9]+$ ]] && ((10#$TEST_HTTP_PORT >= 1 && 10#$TEST_HTTP_PORT <= 65535)) ||
         die "TEST_HTTP_PORT='$TEST_HTTP_PORT' is not a port number (1 to 65535);" \
             "give one or leave it unset to take a free one"
+    TEST_HTTP_PORT=$((10#$TEST_HTTP_PORT)) # 080 is port 80, as Odoo reads it
     "$PYTHON" - "$TEST_HTTP_PORT" <<'EOF' || die "port 127.0.0.1:$TEST_HTTP_PORT is in use; set another TEST_HTTP_PORT= or leave it unset to take a free one"
 import socket, sys
 with socket.socket() as s:
