@@ -210,24 +210,27 @@ WRITTEN_TABLES = (
 def _vacuum_written(db):
     """VACUUM the tables the timed runs write: what autovacuum does on a
     live database, and does not do here when it is turned off."""
-    connection = odoo.sql_db.db_connect(db)
-    with connection.cursor() as cr:
-        cr._cnx.autocommit = True
-        for table in WRITTEN_TABLES:
-            cr.execute(SQL("VACUUM %s", SQL.identifier(table)))
+    _vacuum(db, WRITTEN_TABLES, "VACUUM %s")
 
 
 def _vacuum_analyze(db):
     """Set hint bits and the visibility map as autovacuum would have done
     on a database that has lived for a while."""
+    tables = benchmark_data.GENERATED_TABLES + (
+        "prm_partner_status",
+        "prm_status_history",
+    )
+    _vacuum(db, tables, "VACUUM (ANALYZE) %s")
+
+
+def _vacuum(db, tables, command):
+    """Run ``command`` on each of ``tables``, outside a transaction as
+    VACUUM must."""
     connection = odoo.sql_db.db_connect(db)
     with connection.cursor() as cr:
         cr._cnx.autocommit = True
-        for table in benchmark_data.GENERATED_TABLES + (
-            "prm_partner_status",
-            "prm_status_history",
-        ):
-            cr.execute(SQL("VACUUM (ANALYZE) %s", SQL.identifier(table)))
+        for table in tables:
+            cr.execute(SQL(command, SQL.identifier(table)))
 
 
 # ----------------------------------------------------------------------

@@ -41,7 +41,7 @@ class PrmReviewMark(models.Model):
     @api.model
     def _mark(self, partner_ids):
         """Mark the commercial entities of ``partner_ids``, in one statement
-        whatever their number; a partner marked already stays as it is."""
+        whatever their number."""
         if not partner_ids:
             return
         self.env["res.partner"].flush_model(["commercial_partner_id"])

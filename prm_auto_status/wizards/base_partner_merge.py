@@ -5,10 +5,8 @@ class MergePartnerAutomatic(models.TransientModel):
     _inherit = "base.partner.merge.automatic.wizard"
 
     def _update_foreign_keys(self, src_partners, dst_partner):
-        # Odoo moves the rows of a two-column table such as prm_review_mark
-        # onto the kept partner one by one, without a savepoint: the second
-        # marked partner would break the one-mark-per-partner rule and the
-        # merge with it. The merged partners' marks go first; the kept
+        # Moved onto the kept partner, the marks of several merged partners
+        # would break the one-mark-per-partner rule. They go first; the kept
         # partner is marked after, as its profile and documents changed.
         self.env["prm.review.mark"].sudo()._unmark(src_partners.ids)
         result = super()._update_foreign_keys(src_partners, dst_partner)
